@@ -1,0 +1,70 @@
+"""The layout, callbacks and worker-identity helpers shared by every benchmarked app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from dash import Dash, Input, Output, dcc, html
+
+#: Seconds each I/O callback waits.
+IO_SECONDS = 0.05
+
+#: Iterations of :func:`cpu_work` that take about 1 ms here; ``bench.run`` calibrates it
+#: once and passes it to every server so that all backends do the same work.
+CPU_LOOPS = int(os.environ.get("BENCH_CPU_LOOPS", "20000"))
+
+PID = str(os.getpid())
+
+WORKLOADS = ("io_async", "io_sync", "cpu")
+
+
+def cpu_work(loops: int) -> int:
+    total = 0
+    for i in range(loops):
+        total += i * i % 7
+    return total
+
+
+def build(app: Dash, *, async_callbacks: bool = True) -> None:
+    """Give ``app`` one input, one output and one callback per workload."""
+    names = [name for name in WORKLOADS if async_callbacks or name != "io_async"]
+    app.layout = html.Div(
+        [
+            html.Div([dcc.Input(id=f"in-{name}", value=0), html.Div(id=f"out-{name}")])
+            for name in names
+        ]
+    )
+
+    if async_callbacks:
+
+        @app.callback(Output("out-io_async", "children"), Input("in-io_async", "value"))
+        async def io_async(value: Any) -> str:
+            await asyncio.sleep(IO_SECONDS)
+            return f"io_async {value}"
+
+    @app.callback(Output("out-io_sync", "children"), Input("in-io_sync", "value"))
+    def io_sync(value: Any) -> str:
+        time.sleep(IO_SECONDS)
+        return f"io_sync {value}"
+
+    @app.callback(Output("out-cpu", "children"), Input("in-cpu", "value"))
+    def cpu(value: Any) -> str:
+        cpu_work(CPU_LOOPS)
+        return f"cpu {value}"
+
+
+def check_backend(app: Dash) -> str:
+    """Fail at import when the app is not on the backend the benchmark asked for."""
+    name = type(app.backend).__name__
+    expected = os.environ.get("BENCH_EXPECT_BACKEND")
+    if expected and name != expected:
+        raise RuntimeError(f"benchmark app expected backend {expected}, got {name}")
+    print(f"bench app: pid {PID}, backend {name}", flush=True)  # noqa: T201
+    return name
+
+
+def info(backend: str) -> dict[str, str]:
+    return {"pid": PID, "backend": backend}
