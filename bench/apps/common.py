@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from importlib.util import find_spec
 from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
@@ -19,6 +20,9 @@ CPU_LOOPS = int(os.environ.get("BENCH_CPU_LOOPS", "20000"))
 PID = str(os.getpid())
 
 WORKLOADS = ("io_async", "io_sync", "cpu")
+
+#: Dash's Flask backend runs ``async def`` callbacks only with ``dash[async]`` installed.
+FLASK_ASYNC = find_spec("asgiref") is not None
 
 
 def cpu_work(loops: int) -> int:

@@ -6,10 +6,10 @@ from typing import Any
 
 from dash import Dash
 
-from .common import PID, build, check_backend, info
+from .common import FLASK_ASYNC, PID, build, check_backend, info
 
 app = Dash(__name__)
-build(app, async_callbacks=False)
+build(app, async_callbacks=FLASK_ASYNC)
 server: Any = app.server
 BACKEND = check_backend(app)
 
