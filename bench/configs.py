@@ -30,7 +30,16 @@ class ServerConfig:
                 "--no-control-socket", self.app,
             ]  # fmt: skip
         if self.server == "hypercorn":
-            return [python, "-m", "hypercorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", self.app]
+            return [
+                python,
+                "-m",
+                "hypercorn",
+                "-w",
+                str(WORKERS),
+                "-b",
+                f"127.0.0.1:{port}",
+                self.app,
+            ]
         if self.server == "uvicorn":
             return [
                 python, "-m", "uvicorn", "--workers", str(WORKERS), "--host", "127.0.0.1",
@@ -41,8 +50,10 @@ class ServerConfig:
     @property
     def command(self) -> str:
         """The command line as a person would type it, for the report."""
-        return " ".join(self.argv(0)[2:]).replace("127.0.0.1:0", "127.0.0.1:PORT").replace(
-            "--port 0", "--port PORT"
+        return (
+            " ".join(self.argv(0)[2:])
+            .replace("127.0.0.1:0", "127.0.0.1:PORT")
+            .replace("--port 0", "--port PORT")
         )
 
 

@@ -70,7 +70,11 @@ def _find(rows: list[dict[str, Any]], config: str, workload: str, c: int) -> dic
     return None
 
 
-def ratios(rows: list[dict[str, Any]], c: int = RATIO_CONCURRENCY) -> list[dict[str, Any]]:
+def ratios(rows: list[dict[str, Any]], c: int | None = None) -> list[dict[str, Any]]:
+    """rps ratios of each dash_quart config to each baseline, at c=200 (or the highest c)."""
+    measured = {row["c"] for row in rows}
+    if c is None:
+        c = RATIO_CONCURRENCY if RATIO_CONCURRENCY in measured else max(measured, default=0)
     out = []
     for workload in dict.fromkeys(row["workload"] for row in rows):
         for subject in SUBJECTS:
@@ -110,7 +114,10 @@ def _table(header: list[str], lines: list[list[str]], right: set[int]) -> str:
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
-        cells = (cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        cells = (
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -118,11 +125,23 @@ def _table(header: list[str], lines: list[list[str]], right: set[int]) -> str:
 
 
 def results_table(rows: list[dict[str, Any]], not_applicable: dict[str, str]) -> str:
-    header = ["config", "workload", "c", "rps", "rps min-max", "p50 ms", "p99 ms", "errors", "worker split % (per rep)"]
+    header = [
+        "config",
+        "workload",
+        "c",
+        "rps",
+        "rps min-max",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "worker split % per rep / note",
+    ]
     lines = []
     for row in rows:
         if row.get("rps") is None:
-            lines.append([row["config"], row["workload"], str(row["c"]), "failed", "", "", "", "", ""])
+            lines.append(
+                [row["config"], row["workload"], str(row["c"]), "failed", "", "", "", "", ""]
+            )
             continue
         errors = str(row["errors"]) + (f" +{row['bad_body']} bad" if row["bad_body"] else "")
         lines.append(

@@ -78,7 +78,9 @@ class Server:
         env["BENCH_EXPECT_BACKEND"] = self.config.backend
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self._log = self.log_path.open("ab")
-        self._log.write(f"\n=== {self.config.name}: {' '.join(self.config.argv(self.port))}\n".encode())
+        self._log.write(
+            f"\n=== {self.config.name}: {' '.join(self.config.argv(self.port))}\n".encode()
+        )
         self._log.flush()
         self.proc = subprocess.Popen(
             self.config.argv(self.port),

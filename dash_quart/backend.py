@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dash
 from dash.backends._quart import QuartDashServer
@@ -52,7 +52,7 @@ _REQUIRED_INTERNALS: dict[str, tuple[str, ...]] = {
 }
 
 
-class UnsupportedDashVersion(RuntimeError):
+class UnsupportedDashVersionError(RuntimeError):
     """The installed Dash is outside the range dash_quart was tested against."""
 
 
@@ -71,7 +71,7 @@ def check_dash_version(
     dash_cls: type[Any] | None = None,
     backend_cls: type[Any] | None = None,
 ) -> None:
-    """Raise :class:`UnsupportedDashVersion` unless Dash matches what this module expects."""
+    """Raise :class:`UnsupportedDashVersionError` unless Dash matches what this module expects."""
     version = dash.__version__ if version is None else version
     classes = {
         "Dash": dash.Dash if dash_cls is None else dash_cls,
@@ -80,14 +80,14 @@ def check_dash_version(
     low, high = SUPPORTED_DASH
     fix = "Install a supported Dash: pip install 'dash[quart]>=4.2,<5'"
     if not low <= _version_tuple(version) < high:
-        raise UnsupportedDashVersion(
+        raise UnsupportedDashVersionError(
             f"dash_quart supports Dash >=4.2,<5 but Dash {version} is installed. {fix}"
         )
     for cls_name, names in _REQUIRED_INTERNALS.items():
         cls = classes[cls_name]
         missing = [name for name in names if not hasattr(cls, name)]
         if missing:
-            raise UnsupportedDashVersion(
+            raise UnsupportedDashVersionError(
                 f"Dash {version} changed {cls_name} (missing: {', '.join(missing)}); "
                 f"dash_quart cannot run on it. {fix}"
             )
@@ -96,7 +96,7 @@ def check_dash_version(
 check_dash_version()
 
 
-class BadCallbackRequest(ValueError):
+class BadCallbackRequestError(ValueError):
     """A ``_dash-update-component`` body that cannot be a Dash callback request."""
 
 
@@ -110,37 +110,39 @@ def _check_dependency(value: Any, where: str) -> None:
     items = value if isinstance(value, list) else [value]
     for item in items:
         if not isinstance(item, dict):
-            raise BadCallbackRequest(f"'{where}' entries must be objects with id and property.")
+            raise BadCallbackRequestError(f"'{where}' entries must be objects.")
         if not isinstance(item.get("id"), (str, dict)) or not isinstance(
             item.get("property"), str
         ):
-            raise BadCallbackRequest(f"'{where}' entries need a string or dict 'id' and 'property'.")
+            raise BadCallbackRequestError(
+                f"'{where}' entries need a string or dict 'id' and a string 'property'."
+            )
 
 
 def parse_callback_body(raw: bytes) -> dict[str, Any]:
-    """Decode and shape-check a callback request body, raising :class:`BadCallbackRequest`."""
+    """Decode and shape-check a callback request body, raising :class:`BadCallbackRequestError`."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as error:
-        raise BadCallbackRequest(f"The request body is not valid JSON: {error}") from None
+        raise BadCallbackRequestError(f"The request body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
-        raise BadCallbackRequest("The request body must be a JSON object.")
+        raise BadCallbackRequestError("The request body must be a JSON object.")
     if not isinstance(body.get("output"), str):
-        raise BadCallbackRequest("The request body needs a string 'output'.")
+        raise BadCallbackRequestError("The request body needs a string 'output'.")
     for key in ("inputs", "state"):
         value = body.get(key, [])
         if not isinstance(value, list):
-            raise BadCallbackRequest(f"'{key}' must be a list.")
+            raise BadCallbackRequestError(f"'{key}' must be a list.")
         for entry in value:
             _check_dependency(entry, key)
     outputs = body.get("outputs", [])
     if not isinstance(outputs, (list, dict)):
-        raise BadCallbackRequest("'outputs' must be an object or a list.")
+        raise BadCallbackRequestError("'outputs' must be an object or a list.")
     for entry in outputs if isinstance(outputs, list) else [outputs]:
         _check_dependency(entry, "outputs")
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
-        raise BadCallbackRequest("'changedPropIds' must be a list of strings.")
+        raise BadCallbackRequestError("'changedPropIds' must be a list of strings.")
     return body
 
 
@@ -179,6 +181,8 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
 
     .. versionadded:: 0.1
     """
+
+    server: Quart
 
     def __init__(self, server: Quart) -> None:
         super().__init__(server)
@@ -231,7 +235,7 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
     def serve_callback(self, dash_app: Dash) -> Callable[[], Any]:
         async def _dispatch() -> Any:
             try:
-                raw = await request.get_data(cache=True)
+                raw = cast(bytes, await request.get_data(cache=True, as_text=False))
             except RequestEntityTooLarge:
                 return _error(413, "The request body is larger than MAX_CONTENT_LENGTH.")
             try:
@@ -239,7 +243,7 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
                 cb_ctx = dash_app._initialize_context(body)
                 func = dash_app._prepare_callback(cb_ctx, body)
                 args = dash_app._inputs_to_vals(cb_ctx.inputs_list + cb_ctx.states_list)
-            except BadCallbackRequest as error:
+            except BadCallbackRequestError as error:
                 return _error(400, str(error))
             except KeyError:
                 return _error(400, f"No callback is registered for output {body['output']!r}.")
@@ -258,7 +262,9 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
         _dispatch.__module__ = "dash.dash"
         return _dispatch
 
-    def register_callback_api_routes(self, callback_api_paths: dict[str, Callable[..., Any]]) -> None:
+    def register_callback_api_routes(
+        self, callback_api_paths: dict[str, Callable[..., Any]]
+    ) -> None:
         for path, handler in callback_api_paths.items():
             route = path if path.startswith("/") else f"/{path}"
             self.server.add_url_rule(
@@ -286,8 +292,8 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
     def serve_websocket_callback(self, dash_app: Dash) -> None:
         prefix = dash_app.config.routes_pathname_prefix
         endpoint = f"{prefix}_dash-ws-callback"
-        server = self.server
-        self.server = _NamedWebsocketRoutes(server, endpoint)
+        server: Quart = self.server
+        self.server = cast(Quart, _NamedWebsocketRoutes(server, endpoint))
         try:
             super().serve_websocket_callback(dash_app)
         finally:

@@ -24,7 +24,9 @@ def load_server(target: str) -> Quart:
     """
     module_name, _, attribute = target.partition(":")
     if not module_name:
-        raise TargetError(f"Give the app as module:attribute, for example app:app (got {target!r}).")
+        raise TargetError(
+            f"Give the app as module:attribute, for example app:app (got {target!r})."
+        )
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from typing import Any, ParamSpec, TypeVar
 
-
 from .config import DEFAULTS
 
 P = ParamSpec("P")

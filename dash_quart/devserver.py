@@ -15,7 +15,6 @@ from hypercorn.config import Config
 from quart import Quart
 
 
-
 def _library_roots() -> tuple[str, ...]:
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
     return tuple(str(Path(root).resolve()) + os.sep for root in roots)
@@ -103,7 +102,7 @@ def serve_forever(
 
             watcher.add_done_callback(_on_change)
         try:
-            await serve(server, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            await serve(server, config, shutdown_trigger=shutdown.wait)
         finally:
             if watcher is not None:
                 watcher.cancel()

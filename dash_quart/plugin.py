@@ -51,7 +51,7 @@ def _rebind_callback_route(app: Dash, backend: QuartBackend) -> None:
     app.server.view_functions[endpoint] = backend.serve_callback(app)
 
 
-@hooks.setup(priority=1000)
+@hooks.setup(priority=1000)  # type: ignore[untyped-decorator]
 def _upgrade_on_setup(app: Dash) -> None:
     if auto_enabled():
         upgrade(app)
@@ -74,6 +74,10 @@ class DashQuart:
             self.init_app(app)
 
     def init_app(self, app: Dash | Quart) -> ServerState:
+        """Upgrade ``app`` (a Dash app on Quart) or prepare ``app`` (a Quart server).
+
+        Returns the server's state, as kept in ``server.extensions["dash_quart"]``.
+        """
         if isinstance(app, Quart):
             return server_state(app)
         server: Any = getattr(app, "server", None)

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from quart import Quart
+from quart.utils import run_sync_iterable
 
-from .concurrency import make_pool, sync_workers
+from .concurrency import make_pool, run_in_pool, sync_workers
 
 EXTENSION_KEY = "dash_quart"
 
 
 class ServerState:
-    """What dash_quart keeps in ``server.extensions["dash_quart"]``."""
+    """What dash_quart keeps in ``server.extensions["dash_quart"]``.
+
+    The pool is created on first use, so ``DASH_QUART_SYNC_WORKERS`` may be set in
+    ``server.config`` any time before the first request.
+    """
 
     def __init__(self, server: Quart) -> None:
-        self.workers = sync_workers(server.config)
+        self._config = server.config
+        sync_workers(self._config)
         self._pool: ThreadPoolExecutor | None = None
         self.dash_apps: list[object] = []
 
     @property
     def pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = make_pool(self.workers)
+            self._pool = make_pool(sync_workers(self._config))
         return self._pool
 
     def close(self) -> None:
@@ -30,13 +40,31 @@ class ServerState:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
+    def sync_to_async(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        """Quart's ``sync_to_async``, running in this pool instead of the loop's default."""
+
+        @functools.wraps(func)
+        async def _wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = await run_in_pool(self.pool, func, *args, **kwargs)
+            if inspect.isgenerator(result):
+                return run_sync_iterable(result)
+            return result
+
+        _wrapper._quart_async_wrapper = True  # type: ignore[attr-defined]
+        return _wrapper
+
 
 def server_state(server: Quart) -> ServerState:
-    """Return the server's state, creating it (and its shutdown hook) on first use."""
+    """Return the server's state, creating it on first use.
+
+    Creating it also routes the server's own sync views and hooks (``@server.get`` on a
+    ``def``) through the pool, and shuts the pool down when the server stops serving.
+    """
     state = server.extensions.get(EXTENSION_KEY)
     if state is None:
         state = ServerState(server)
         server.extensions[EXTENSION_KEY] = state
+        server.sync_to_async = state.sync_to_async  # type: ignore[method-assign]
 
         @server.after_serving
         async def _close_pool() -> None:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -61,7 +61,7 @@ def live_server(app: Any, *, port: int | None = None, timeout: float = 15.0) -> 
     def _run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(serve(server, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+            loop.run_until_complete(serve(server, config, shutdown_trigger=stop.wait))
         except BaseException as error:  # reported to the caller below
             failure.append(error)
         finally:
@@ -99,7 +99,10 @@ def callback_body(
     .. versionadded:: 0.1
     """
     multi = not (isinstance(outputs, tuple) and len(outputs) == 2 and isinstance(outputs[1], str))
-    pairs: list[tuple[str, str]] = list(outputs) if multi else [outputs]  # type: ignore[list-item]
+    if multi:
+        pairs = list(cast("Sequence[tuple[str, str]]", outputs))
+    else:
+        pairs = [cast("tuple[str, str]", outputs)]
     specs = [{"id": cid, "property": prop} for cid, prop in pairs]
     if multi:
         output = ".." + "...".join(f"{cid}.{prop}" for cid, prop in pairs) + ".."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
@@ -32,6 +33,24 @@ def cpu_work(loops: int) -> int:
     return total
 
 
+async def io_async(value: Any) -> str:
+    await asyncio.sleep(IO_SECONDS)
+    return f"io_async {value}"
+
+
+def io_sync(value: Any) -> str:
+    time.sleep(IO_SECONDS)
+    return f"io_sync {value}"
+
+
+def cpu(value: Any) -> str:
+    cpu_work(CPU_LOOPS)
+    return f"cpu {value}"
+
+
+CALLBACKS: dict[str, Callable[[Any], Any]] = {"io_async": io_async, "io_sync": io_sync, "cpu": cpu}
+
+
 def build(app: Dash, *, async_callbacks: bool = True) -> None:
     """Give ``app`` one input, one output and one callback per workload."""
     names = [name for name in WORKLOADS if async_callbacks or name != "io_async"]
@@ -41,23 +60,10 @@ def build(app: Dash, *, async_callbacks: bool = True) -> None:
             for name in names
         ]
     )
-
-    if async_callbacks:
-
-        @app.callback(Output("out-io_async", "children"), Input("in-io_async", "value"))
-        async def io_async(value: Any) -> str:
-            await asyncio.sleep(IO_SECONDS)
-            return f"io_async {value}"
-
-    @app.callback(Output("out-io_sync", "children"), Input("in-io_sync", "value"))
-    def io_sync(value: Any) -> str:
-        time.sleep(IO_SECONDS)
-        return f"io_sync {value}"
-
-    @app.callback(Output("out-cpu", "children"), Input("in-cpu", "value"))
-    def cpu(value: Any) -> str:
-        cpu_work(CPU_LOOPS)
-        return f"cpu {value}"
+    for name in names:
+        app.callback(Output(f"out-{name}", "children"), Input(f"in-{name}", "value"))(
+            CALLBACKS[name]
+        )
 
 
 def check_backend(app: Dash) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Dash
+from fastapi import FastAPI
 
 from .common import PID, build, check_backend, info
 
 app = Dash(__name__, backend="fastapi")
 build(app)
-server: Any = app.server
+server: FastAPI = app.server
 BACKEND = check_backend(app)
 _PID_HEADER = (b"x-worker-pid", PID.encode())
 

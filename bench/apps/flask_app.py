@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import Dash
+from flask import Flask, Response
 
 from .common import FLASK_ASYNC, PID, build, check_backend, info
 
 app = Dash(__name__)
 build(app, async_callbacks=FLASK_ASYNC)
-server: Any = app.server
+server: Flask = app.server
 BACKEND = check_backend(app)
 
 
 @server.after_request
-def _worker_pid(response: Any) -> Any:
+def _worker_pid(response: Response) -> Response:
     response.headers["X-Worker-Pid"] = PID
     return response
 

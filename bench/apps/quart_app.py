@@ -6,20 +6,19 @@ stock ``QuartDashServer``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import Dash
+from quart import Quart, Response
 
 from .common import PID, build, check_backend, info
 
 app = Dash(__name__, backend="quart")
 build(app)
-server: Any = app.server
+server: Quart = app.server
 BACKEND = check_backend(app)
 
 
 @server.after_request
-async def _worker_pid(response: Any) -> Any:
+async def _worker_pid(response: Response) -> Response:
     response.headers["X-Worker-Pid"] = PID
     return response
 

@@ -18,7 +18,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session", name="browser")
+@pytest.fixture(scope="module", name="browser")
 def _browser() -> Iterator[Browser]:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.fail("Chromium is missing: install the Debian package with apt-get install chromium")

@@ -119,6 +119,32 @@ def test_pool_size_from_env(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) 
     assert app.backend.pool._max_workers == 7
 
 
+def test_pool_size_set_in_config_after_dash(make_app: MakeApp) -> None:
+    app = make_app()
+    app.server.config["DASH_QUART_SYNC_WORKERS"] = 9
+    assert app.backend.pool._max_workers == 9
+
+
+async def test_user_sync_views_and_hooks_run_in_pool(make_app: MakeApp) -> None:
+    app = make_app()
+    app.layout = html.Div()
+    seen: dict[str, str] = {}
+
+    @app.server.before_request
+    def sync_hook() -> None:
+        seen["hook"] = threading.current_thread().name
+
+    @app.server.get("/plain-def")
+    def plain_def() -> dict[str, str]:
+        return {"thread": threading.current_thread().name, "path": request.path}
+
+    response = await app.server.test_client().get("/plain-def")
+    result = await response.get_json()
+    assert result["thread"].startswith("dash-quart-sync")
+    assert result["path"] == "/plain-def"
+    assert seen["hook"].startswith("dash-quart-sync")
+
+
 def test_pool_size_default_and_config() -> None:
     assert sync_workers({}) == 40
     assert sync_workers({"DASH_QUART_SYNC_WORKERS": "12"}) == 12

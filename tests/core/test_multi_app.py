@@ -89,9 +89,11 @@ async def test_websocket_callbacks_per_app(tmp_path: Path) -> None:
     client = server.test_client()
     for prefix in ("/first/", "/second/"):
         await client.get(prefix)
-        sync = await _ws_call(client, prefix, callback_body(("out", "children"), [("btn", "n_clicks", 5)]))
+        sync_body = callback_body(("out", "children"), [("btn", "n_clicks", 5)])
+        sync = await _ws_call(client, prefix, sync_body)
         assert f"{prefix} 5" in json.dumps(sync)
-        async_ = await _ws_call(client, prefix, callback_body(("out", "title"), [("btn", "title", "t")]))
+        async_body = callback_body(("out", "title"), [("btn", "title", "t")])
+        async_ = await _ws_call(client, prefix, async_body)
         assert f"{prefix} async t" in json.dumps(async_)
 
 

@@ -11,7 +11,7 @@ from dash.backends._flask import FlaskDashServer
 from dash.backends._quart import QuartDashServer
 
 import dash_quart
-from dash_quart.backend import UnsupportedDashVersion, check_dash_version
+from dash_quart.backend import UnsupportedDashVersionError, check_dash_version
 from dash_quart.testing import callback_body
 from tests.conftest import MakeApp
 
@@ -95,7 +95,7 @@ def test_supported_dash_version_passes() -> None:
 
 @pytest.mark.parametrize("version", ["4.1.0", "5.0.0", "3.2.0"])
 def test_unsupported_dash_version_fails_loudly(version: str) -> None:
-    with pytest.raises(UnsupportedDashVersion, match=r"pip install 'dash\[quart\]>=4.2,<5'"):
+    with pytest.raises(UnsupportedDashVersionError, match=r"pip install 'dash\[quart\]>=4.2,<5'"):
         check_dash_version(version)
 
 
@@ -103,5 +103,5 @@ def test_changed_dash_internals_fail_loudly() -> None:
     class ChangedDash:
         pass
 
-    with pytest.raises(UnsupportedDashVersion, match="_initialize_context"):
+    with pytest.raises(UnsupportedDashVersionError, match="_initialize_context"):
         check_dash_version(dash_cls=ChangedDash)
