@@ -19,6 +19,7 @@ class ServerConfig:
     backend: str
     env: dict[str, str] = field(default_factory=dict)
     workloads: tuple[str, ...] = ("io_async", "io_sync", "cpu")
+    workers: int = WORKERS
 
     def argv(self, port: int) -> list[str]:
         """The command that serves the app on 127.0.0.1:``port`` with access logs off."""
@@ -26,7 +27,7 @@ class ServerConfig:
         if self.server == "gunicorn":
             return [
                 python, "-m", "gunicorn", "-k", "gthread", "--threads", "8",
-                "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+                "-w", str(self.workers), "-b", f"127.0.0.1:{port}",
                 "--no-control-socket", self.app,
             ]  # fmt: skip
         if self.server == "hypercorn":
@@ -35,14 +36,14 @@ class ServerConfig:
                 "-m",
                 "hypercorn",
                 "-w",
-                str(WORKERS),
+                str(self.workers),
                 "-b",
                 f"127.0.0.1:{port}",
                 self.app,
             ]
         if self.server == "uvicorn":
             return [
-                python, "-m", "uvicorn", "--workers", str(WORKERS), "--host", "127.0.0.1",
+                python, "-m", "uvicorn", "--workers", str(self.workers), "--host", "127.0.0.1",
                 "--port", str(port), "--no-access-log", "--log-level", "warning", self.app,
             ]  # fmt: skip
         raise ValueError(f"unknown server {self.server!r}")

@@ -23,12 +23,17 @@ TARGETS = (
 )
 
 
-def _split(workers: dict[str, int]) -> str:
+def split(workers: dict[str, int]) -> str:
     total = sum(workers.values())
     if not total:
         return "-"
     shares = sorted((100 * n / total for n in workers.values()), reverse=True)
     return "/".join(f"{share:.0f}" for share in shares)
+
+
+def _median_of(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
 
 
 def medians(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -54,10 +59,11 @@ def medians(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 rps_max=round(max(rps), 1),
                 p50_ms=round(statistics.median(run["p50_ms"] for run in ok), 2),
                 p99_ms=round(statistics.median(run["p99_ms"] for run in ok), 2),
+                cpu_ms_per_req=_median_of(run.get("cpu_ms_per_req") for run in ok),
                 errors=sum(run["errors"] for run in ok),
                 bad_body=sum(run["bad_body"] for run in ok),
                 requests=sum(run["requests"] for run in ok),
-                worker_split=[_split(run["workers"]) for run in ok],
+                worker_split=[split(run["workers"]) for run in ok],
             )
         rows.append(row)
     return rows
@@ -133,15 +139,14 @@ def results_table(rows: list[dict[str, Any]], not_applicable: dict[str, str]) ->
         "rps min-max",
         "p50 ms",
         "p99 ms",
+        "cpu ms/req",
         "errors",
         "worker split % per rep / note",
     ]
     lines = []
     for row in rows:
         if row.get("rps") is None:
-            lines.append(
-                [row["config"], row["workload"], str(row["c"]), "failed", "", "", "", "", ""]
-            )
+            lines.append([row["config"], row["workload"], str(row["c"]), "failed", *[""] * 6])
             continue
         errors = str(row["errors"]) + (f" +{row['bad_body']} bad" if row["bad_body"] else "")
         lines.append(
@@ -153,14 +158,15 @@ def results_table(rows: list[dict[str, Any]], not_applicable: dict[str, str]) ->
                 f"{row['rps_min']:,.0f}-{row['rps_max']:,.0f}",
                 f"{row['p50_ms']:.1f}",
                 f"{row['p99_ms']:.1f}",
+                "-" if row.get("cpu_ms_per_req") is None else f"{row['cpu_ms_per_req']:.2f}",
                 errors,
                 " ".join(row["worker_split"]),
             ]
         )
     for key, reason in not_applicable.items():
         config, workload = key.split("/")
-        lines.append([config, workload, "all", "n/a", "", "", "", "", reason])
-    return _table(header, lines, right={2, 3, 4, 5, 6, 7})
+        lines.append([config, workload, "all", "n/a", *[""] * 5, reason])
+    return _table(header, lines, right={2, 3, 4, 5, 6, 7, 8})
 
 
 def ratio_table(entries: list[dict[str, Any]]) -> str:

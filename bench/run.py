@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,53 +34,151 @@ LOG_MARKERS = ("Traceback", "ERROR", "Error", "CRITICAL", "WORKER TIMEOUT", "Exc
 def _csv(kind: type, choices: Any = None) -> Any:
     def parse(text: str) -> list[Any]:
         values = [kind(part.strip()) for part in text.split(",") if part.strip()]
-        if choices is not None:
-            unknown = [v for v in values if v not in choices]
-            if unknown:
-                raise argparse.ArgumentTypeError(
-                    f"unknown {', '.join(map(str, unknown))}; choose from {', '.join(choices)}"
-                )
+        unknown = [v for v in values if choices is not None and v not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(map(str, unknown))}; choose from {', '.join(choices)}"
+            )
         return values
 
     return parse
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (5)")
-    parser.add_argument("--reps", type=int, default=3, help="repetitions; medians are reported (3)")
-    parser.add_argument(
-        "--configs", type=_csv(str, configs.ALL), default=list(configs.ALL), help="comma list"
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="Side-by-side benchmark of Dash backends."
     )
-    parser.add_argument(
-        "--workloads", type=_csv(str, WORKLOADS), default=list(WORKLOADS), help="comma list"
-    )
-    parser.add_argument(
-        "--concurrency", type=_csv(int), default=[1, 50, 200], help="connections, comma list"
-    )
-    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per workload")
-    parser.add_argument("--timeout", type=float, default=10.0, help="wrk request timeout, s")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 rep, 2 s, c=1 and 50")
-    parser.add_argument("--output", type=Path, help="results file (bench/results/<date>.json)")
+    add = parser.add_argument
+    add("--duration", type=float, default=5.0, help="seconds per measurement (default 5)")
+    add("--reps", type=int, default=3, help="repetitions; medians are reported (default 3)")
+    add("--configs", type=_csv(str, configs.ALL), default=list(configs.ALL), help="comma list")
+    add("--workloads", type=_csv(str, WORKLOADS), default=list(WORKLOADS), help="comma list")
+    add("--concurrency", type=_csv(int), default=[1, 50, 200], help="connections, comma list")
+    add("--warmup", type=float, default=1.0, help="warm-up seconds per workload (default 1)")
+    add("--timeout", type=float, default=10.0, help="wrk request timeout in s (default 10)")
+    add("--quick", action="store_true", help="smoke run: 1 rep, 2 s, c=1 and 50")
+    add("--output", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.duration, args.concurrency = 1, 2.0, [1, 50]
+    if args.reps < 1 or args.duration < 1:
+        parser.error("--reps and --duration must be at least 1")
     return args
 
 
 def calibrate_cpu(target_ms: float = 1.0) -> tuple[int, float]:
     """Loops of :func:`cpu_work` that take ``target_ms`` here, and the time they took."""
     probe = 20_000
-    best = min(_time(cpu_work, probe) for _ in range(7))
+    best = min(_time(cpu_work, probe) for _ in range(31))
     loops = max(1000, round(probe * target_ms / 1000 / best))
-    took = min(_time(cpu_work, loops) for _ in range(7))
-    return loops, took * 1000
+    return loops, 1000 * min(_time(cpu_work, loops) for _ in range(31))
 
 
 def _time(func: Any, *args: Any) -> float:
     started = time.perf_counter()
     func(*args)
     return time.perf_counter() - started
+
+
+@dataclass
+class Session:
+    """One benchmark run: its arguments, progress and everything measured so far."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    log: Path
+    total: int
+    step: int = 0
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    servers: list[dict[str, Any]] = field(default_factory=list)
+
+    def label(self, config: str, workload: str, c: int, rep: int) -> str:
+        self.step += 1
+        return f"[{self.step}/{self.total}] {config} {workload} c={c} rep {rep}"
+
+    def fail(self, rep: int, config: str, workload: str, c: int, error: str) -> None:
+        print(f"{self.label(config, workload, c, rep)} ... {error}", flush=True)
+        self.runs.append(
+            {"rep": rep, "config": config, "workload": workload, "c": c, "error": error}
+        )
+
+    def serve(self, rep: int, name: str, workloads: list[str]) -> None:
+        """Start ``name``'s server, measure each workload at each concurrency, stop it."""
+        offset = self.log.stat().st_size
+        server = Server(configs.ALL[name], self.log, self.env)
+        record: dict[str, Any] = {"rep": rep, "config": name, "loadavg": loadavg()}
+        self.servers.append(record)
+        try:
+            boot = time.monotonic()
+            server.start()
+            record.update(boot_s=round(time.monotonic() - boot, 2), pids=sorted(server.pids_seen))
+            for workload in workloads:
+                self.workload(server, rep, name, workload)
+        except ServerError as error:
+            record["error"] = str(error)
+            print(f"  !! {name} rep {rep}: {error}", flush=True)
+            done = {
+                (r["workload"], r["c"]) for r in self.runs if (r["rep"], r["config"]) == (rep, name)
+            }
+            for workload in workloads:
+                for c in self.args.concurrency:
+                    if (workload, c) not in done:
+                        self.fail(rep, name, workload, c, f"server failed: {error}")
+        finally:
+            server.stop()
+            record["log_problems"] = _log_problems(self.log, offset)
+
+    def workload(self, server: Server, rep: int, name: str, workload: str) -> None:
+        spec = WORKLOADS[workload]
+        url = f"http://127.0.0.1:{server.port}{CALLBACK_PATH}"
+        problem = _check_first(server, workload)
+        if problem is None and self.args.warmup > 0:
+            try:
+                wrk.run(url, spec.body(), spec.expected(), connections=8,
+                        duration=self.args.warmup, timeout=self.args.timeout)  # fmt: skip
+            except wrk.WrkError as error:
+                problem = f"warm-up failed: {error}"
+            server.quiesce()
+        for c in self.args.concurrency:
+            if problem is not None:
+                self.fail(rep, name, workload, c, problem)
+                continue
+            self.measure(server, url, rep, name, workload, c)
+
+    def measure(self, server: Server, url: str, rep: int, name: str, workload: str, c: int) -> None:
+        spec = WORKLOADS[workload]
+        label = self.label(name, workload, c, rep)
+        print(f"{label} ...", end=" ", flush=True)
+        cpu_before = server.cpu_seconds()
+        try:
+            m = wrk.run(url, spec.body(), spec.expected(), connections=c,
+                        duration=self.args.duration, timeout=self.args.timeout)  # fmt: skip
+        except wrk.WrkError as error:
+            print(f"wrk failed: {error}", flush=True)
+            self.runs.append({"rep": rep, "config": name, "workload": workload, "c": c,
+                              "error": str(error)})  # fmt: skip
+            return
+        server_cpu = server.cpu_seconds() - cpu_before
+        drained = server.quiesce()
+        per_request = round(1000 * server_cpu / m.requests, 3) if m.requests else None
+        print(
+            f"{m.rps:,.0f} rps  p50 {m.p50_ms:.1f} ms  p99 {m.p99_ms:.1f} ms  "
+            f"errors {m.errors + m.bad_body}  split {report.split(m.workers)}",
+            flush=True,
+        )
+        self.runs.append(
+            {
+                "rep": rep,
+                "config": name,
+                "workload": workload,
+                "c": c,
+                **m.to_json(),
+                "server_cpu_s": round(server_cpu, 3),
+                "cpu_ms_per_req": per_request,
+                "wrk_cpu_s": m.raw["wrk_cpu_s"],
+                "quiesce_s": round(drained, 2),
+            }
+        )
 
 
 def _log_problems(log: Path, offset: int) -> list[str]:
@@ -92,7 +191,7 @@ def _log_problems(log: Path, offset: int) -> list[str]:
 def _check_first(server: Server, workload: str) -> str | None:
     spec = WORKLOADS[workload]
     try:
-        status, _, data, _ = server_request(server, spec.body())
+        status, _, data, _ = request(server.port, "POST", CALLBACK_PATH, spec.body(), timeout=30)
     except OSError as error:
         return f"first request failed: {error}"
     if status != 200 or spec.expected().encode() not in data:
@@ -100,27 +199,21 @@ def _check_first(server: Server, workload: str) -> str | None:
     return None
 
 
-def server_request(server: Server, body: str) -> tuple[int, dict[str, str], bytes, float]:
-    return request(server.port, "POST", CALLBACK_PATH, body, timeout=30.0)
-
-
-def _plan(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
-    plan = []
-    for name in args.configs:
-        chosen = [w for w in args.workloads if w in configs.ALL[name].workloads]
-        plan.append((name, chosen))
-    return plan
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk_path = wrk.find_wrk()
     loops, cpu_ms = calibrate_cpu()
-    env = {"BENCH_CPU_LOOPS": str(loops), "PYTHONUNBUFFERED": "1"}
-    plan = _plan(args)
-    total = args.reps * sum(len(w) for _, w in plan) * len(args.concurrency)
-    log_dir = Path(tempfile.mkdtemp(prefix="dash-quart-bench-"))
-    log = log_dir / "servers.log"
+    plan = [
+        (name, [w for w in args.workloads if w in configs.ALL[name].workloads])
+        for name in args.configs
+    ]
+    log = Path(tempfile.mkdtemp(prefix="dash-quart-bench-")) / "servers.log"
     log.touch()
+    session = Session(
+        args,
+        env={"BENCH_CPU_LOOPS": str(loops), "PYTHONUNBUFFERED": "1"},
+        log=log,
+        total=args.reps * sum(len(w) for _, w in plan) * len(args.concurrency),
+    )
     started = time.time()
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
@@ -158,102 +251,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for (c, w), reason in configs.NOT_APPLICABLE.items()
             if c in args.configs and w in args.workloads
         },
-        "servers": [],
-        "runs": [],
     }
     print(
-        f"dash-quart bench: {len(plan)} configs, {total} measurements of {args.duration:g} s, "
-        f"{args.reps} reps; cpu callback = {loops} loops ({cpu_ms:.2f} ms here)",
+        f"dash-quart bench: {len(plan)} configs, {session.total} measurements of "
+        f"{args.duration:g} s, {args.reps} reps; cpu callback = {loops} loops "
+        f"({cpu_ms:.2f} ms here)\nserver logs: {log}",
         flush=True,
     )
-    print(f"server logs: {log}", flush=True)
-    step = 0
     for rep in range(1, args.reps + 1):
         shift = (rep - 1) % len(plan)
-        for name, chosen in plan[shift:] + plan[:shift]:
-            cfg = configs.ALL[name]
-            offset = log.stat().st_size
-            server = Server(cfg, log, env)
-            record: dict[str, Any] = {"rep": rep, "config": name, "loadavg": loadavg()}
-            try:
-                boot = time.monotonic()
-                server.start()
-                record.update(
-                    boot_s=round(time.monotonic() - boot, 2), pids=sorted(server.pids_seen)
-                )
-            except ServerError as error:
-                record["error"] = str(error)
-                result["servers"].append(record)
-                print(f"  !! {name} rep {rep}: {error}", flush=True)
-                for workload in chosen:
-                    for c in args.concurrency:
-                        step += 1
-                        result["runs"].append(_failed(rep, name, workload, c, str(error)))
-                continue
-            try:
-                for workload in chosen:
-                    spec = WORKLOADS[workload]
-                    url = f"http://127.0.0.1:{server.port}{CALLBACK_PATH}"
-                    problem = _check_first(server, workload)
-                    if problem is None and args.warmup > 0:
-                        try:
-                            wrk.run(url, spec.body(), spec.expected(), connections=8,
-                                    duration=args.warmup, timeout=args.timeout)  # fmt: skip
-                        except wrk.WrkError as error:
-                            problem = f"warm-up failed: {error}"
-                        server.quiesce()
-                    for c in args.concurrency:
-                        step += 1
-                        label = f"[{step}/{total}] {name} {workload} c={c} rep {rep}"
-                        if problem is not None:
-                            print(f"{label} ... {problem}", flush=True)
-                            result["runs"].append(_failed(rep, name, workload, c, problem))
-                            continue
-                        print(f"{label} ...", end=" ", flush=True)
-                        try:
-                            m = wrk.run(url, spec.body(), spec.expected(), connections=c,
-                                        duration=args.duration, timeout=args.timeout)  # fmt: skip
-                        except wrk.WrkError as error:
-                            print(f"wrk failed: {error}", flush=True)
-                            result["runs"].append(_failed(rep, name, workload, c, str(error)))
-                            continue
-                        drained = server.quiesce()
-                        split = report._split(m.workers)
-                        print(
-                            f"{m.rps:,.0f} rps  p50 {m.p50_ms:.1f} ms  p99 {m.p99_ms:.1f} ms  "
-                            f"errors {m.errors + m.bad_body}  split {split}",
-                            flush=True,
-                        )
-                        result["runs"].append(
-                            {
-                                "rep": rep,
-                                "config": name,
-                                "workload": workload,
-                                "c": c,
-                                **m.to_json(),
-                                "quiesce_s": round(drained, 2),
-                            }  # fmt: skip
-                        )
-            finally:
-                server.stop()
-                record["log_problems"] = _log_problems(log, offset)
-                result["servers"].append(record)
+        for name, workloads in plan[shift:] + plan[:shift]:
+            session.serve(rep, name, workloads)
     result["machine"]["loadavg_at_end"] = loadavg()
     result["elapsed_s"] = round(time.time() - started, 1)
     result["server_log"] = str(log)
-    result["medians"] = report.medians(result["runs"])
+    result["servers"] = session.servers
+    result["runs"] = session.runs
+    result["medians"] = report.medians(session.runs)
     result["ratios"] = report.ratios(result["medians"])
     result["targets"] = report.targets(result["medians"])
     return result
 
 
-def _failed(rep: int, config: str, workload: str, c: int, error: str) -> dict[str, Any]:
-    return {"rep": rep, "config": config, "workload": workload, "c": c, "error": error}
-
-
 def save(result: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
     os.replace(tmp, path)
 
@@ -271,10 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.render(result))
     print(f"\nresults: {path}  ({result['elapsed_s'] / 60:.1f} min)")
-    problems = [s for s in result["servers"] if s.get("error") or s.get("log_problems")]
-    for server in problems:
-        print(f"server {server['config']} rep {server['rep']}: "
-              f"{server.get('error') or ''} {server.get('log_problems')}")  # fmt: skip
+    for server in result["servers"]:
+        if server.get("error") or server.get("log_problems"):
+            print(f"server {server['config']} rep {server['rep']}: "
+                  f"{server.get('error', '')} {server.get('log_problems')}")  # fmt: skip
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .configs import WORKERS, ServerConfig
+from .configs import ServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,23 @@ def _group_gone(pgid: int, deadline: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def group_cpu_seconds(ident: int, by: str = "pgid") -> float:
+    """User plus system CPU time of the live processes in group ``ident`` (or process)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if (int(entry.name) if by == "pid" else int(fields[2])) == ident:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 @dataclass
@@ -109,7 +126,7 @@ class Server:
                     )
                 self.pids_seen.add(info["pid"])
                 answered_at = answered_at or time.monotonic()
-                if len(self.pids_seen) >= WORKERS:
+                if len(self.pids_seen) >= self.config.workers:
                     return
                 if time.monotonic() - answered_at > balance_wait:
                     return
@@ -127,6 +144,10 @@ class Server:
             return None
         info: dict[str, Any] = json.loads(data)
         return info
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server's processes have used so far."""
+        return group_cpu_seconds(self.proc.pid) if self.proc is not None else 0.0
 
     def quiesce(self, deadline: float = 15.0, fast: float = 0.05) -> float:
         """Wait until every worker seen answers a probe within ``fast`` seconds.

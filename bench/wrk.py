@@ -8,6 +8,7 @@ error counts, latency percentiles in microseconds and the per-worker split.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -162,9 +163,18 @@ def run(
             str(script),
             url,
         ]
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=duration + timeout + 30, check=False
-        )
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            proc = subprocess.run(
+                argv, capture_output=True, text=True, timeout=duration + timeout + 30, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise WrkError(f"wrk did not finish within {duration + timeout + 30:.0f} s") from None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise WrkError(f"wrk exited {proc.returncode}: {proc.stderr.strip() or proc.stdout}")
-    return parse(proc.stdout)
+    measurement = parse(proc.stdout)
+    measurement.raw["wrk_cpu_s"] = round(
+        after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3
+    )
+    return measurement

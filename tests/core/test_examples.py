@@ -63,6 +63,6 @@ def test_example_serves(
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    for (status, body), (_method, path, _call, expected) in zip(results, checks):
+    for (status, body), (_method, path, _call, expected) in zip(results, checks, strict=True):
         assert status == 200, (path, body)
         assert expected in body, (path, body)
