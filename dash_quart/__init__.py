@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from .backend import QuartBackend as QuartBackend
 from .concurrency import run_sync as run_sync
+from .flask_compat import flask_app as flask_app
+from .flask_compat import register_flask_blueprint as register_flask_blueprint
 from .plugin import DashQuart as DashQuart
 
 __version__ = "0.1.0"
 
-__all__ = ["DashQuart", "QuartBackend", "run_sync"]
+__all__ = ["DashQuart", "QuartBackend", "flask_app", "register_flask_blueprint", "run_sync"]

@@ -54,17 +54,36 @@ class ServerState:
         return _wrapper
 
 
+def _register_any_blueprint(
+    server: Quart, register: Callable[..., None], blueprint: Any, **options: Any
+) -> None:
+    """``server.register_blueprint`` that also accepts an unchanged ``flask.Blueprint``."""
+    import flask
+
+    if isinstance(blueprint, flask.Blueprint):
+        from .flask_compat import register_flask_blueprint
+
+        register_flask_blueprint(server, blueprint, **options)
+    else:
+        register(blueprint, **options)
+
+
 def server_state(server: Quart) -> ServerState:
     """Return the server's state, creating it on first use.
 
     Creating it also routes the server's own sync views and hooks (``@server.get`` on a
-    ``def``) through the pool, and shuts the pool down when the server stops serving.
+    ``def``) through the pool, lets ``server.register_blueprint`` take a ``flask.Blueprint``
+    (see :func:`dash_quart.register_flask_blueprint`), and shuts the pool down when the
+    server stops serving.
     """
     state = server.extensions.get(EXTENSION_KEY)
     if state is None:
         state = ServerState(server)
         server.extensions[EXTENSION_KEY] = state
         server.sync_to_async = state.sync_to_async  # type: ignore[method-assign]
+        server.register_blueprint = functools.partial(  # type: ignore[method-assign]
+            _register_any_blueprint, server, server.register_blueprint
+        )
 
         @server.after_serving
         async def _close_pool() -> None:
