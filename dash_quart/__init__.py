@@ -11,7 +11,15 @@ from .concurrency import run_sync as run_sync
 from .flask_compat import flask_app as flask_app
 from .flask_compat import register_flask_blueprint as register_flask_blueprint
 from .plugin import DashQuart as DashQuart
+from .requests import request as request
 
 __version__ = "0.1.0"
 
-__all__ = ["DashQuart", "QuartBackend", "flask_app", "register_flask_blueprint", "run_sync"]
+__all__ = [
+    "DashQuart",
+    "QuartBackend",
+    "flask_app",
+    "register_flask_blueprint",
+    "request",
+    "run_sync",
+]

@@ -13,6 +13,7 @@ from contextvars import copy_context
 from typing import Any, ParamSpec, TypeVar
 
 from .config import DEFAULTS
+from .requests import preload_body
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -81,7 +82,7 @@ async def run_sync(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
 
     ``func`` runs in the same bounded thread pool as sync Dash callbacks, with the current
     :mod:`contextvars` copied, so Quart's ``request``, ``g`` and Dash's ``callback_context``
-    keep working inside it::
+    keep working inside it, and :data:`dash_quart.request` gives sync access to the body::
 
         rows = await dash_quart.run_sync(slow_query, 42)
 
@@ -92,6 +93,7 @@ async def run_sync(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
             f"run_sync() runs blocking functions; {func.__qualname__} is 'async def', "
             "await it directly instead."
         )
+    await preload_body()
     return await run_in_pool(current_pool(), func, *args, **kwargs)
 
 
@@ -119,6 +121,7 @@ def ensure_async_in(
 
     @functools.wraps(func)
     async def _in_pool(*args: Any, **kwargs: Any) -> Any:
+        await preload_body()
         result = await run_in_pool(pool(), func, *args, **kwargs)
         if inspect.isawaitable(result):
             result = await result

@@ -12,6 +12,7 @@ from quart import Quart
 from quart.utils import run_sync_iterable
 
 from .concurrency import make_pool, run_in_pool, sync_workers
+from .requests import preload_body
 
 EXTENSION_KEY = "dash_quart"
 
@@ -41,10 +42,14 @@ class ServerState:
             self._pool = None
 
     def sync_to_async(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        """Quart's ``sync_to_async``, running in this pool instead of the loop's default."""
+        """Quart's ``sync_to_async``, running in this pool instead of the loop's default.
+
+        The request body is read first, for :data:`dash_quart.request`'s sync API.
+        """
 
         @functools.wraps(func)
         async def _wrapper(*args: Any, **kwargs: Any) -> Any:
+            await preload_body()
             result = await run_in_pool(self.pool, func, *args, **kwargs)
             if inspect.isgenerator(result):
                 return run_sync_iterable(result)

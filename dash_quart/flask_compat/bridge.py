@@ -74,7 +74,7 @@ class BridgeFlask(flask.Flask):
 
         return _on_server_loop
 
-    def _build_quart_url(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+    def _build_quart_url(self, error: Exception, endpoint: str, values: dict[str, Any]) -> str:
         """Build URLs for the Quart server's own endpoints (Dash pages, Quart routes)."""
         external = bool(values.pop("_external", False))
         anchor = values.pop("_anchor", None)
@@ -196,12 +196,12 @@ def _claim_prefix(server: Quart, prefix: str, subdomain: str | None) -> None:
 
 async def bridged_view(**_view_args: Any) -> Response:
     """Serve the current Quart request with the bridged Flask app."""
-    server = cast(Quart, request_ctx.app)
+    server = request_ctx.app
     app = flask_app(server)
     body = await request.get_data(cache=False, as_text=False)
     # The Flask app saves the session cookie; Quart must not overwrite it.
     request_ctx.session = await server.session_interface.make_null_session(server)
-    environ = build_environ(request.scope, cast(bytes, body))
+    environ = build_environ(cast(dict[str, Any], request.scope), cast(bytes, body))
     pool = server_state(server).pool
     loop = asyncio.get_running_loop()
     context = copy_context()

@@ -11,12 +11,11 @@ from contextvars import Context
 from typing import Any
 
 from quart import Response
+from werkzeug.datastructures import Headers
 
 #: Set by the bridged Flask app on the ``flask.Response`` it returns, so that a complete
 #: (not streamed) body can be read in the same thread hop as the view.
 RESPONSE_KEY = "dash_quart.response"
-
-_END = object()
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -105,17 +104,21 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> WSGIResult:
             _close(app_iter)
         return WSGIResult(started[0], started[1], body, None, None)
     chunks = iter(app_iter)
-    first = next(chunks, _END)
+    first = next(chunks, None)
     if not started:
         _close(app_iter)
         raise RuntimeError("The WSGI application did not call start_response.")
-    prefix = [*written] if first is _END else [*written, first]  # type: ignore[list-item]
+    prefix = [*written] if first is None else [*written, first]
     return WSGIResult(started[0], started[1], None, _chain(prefix, chunks), app_iter)
 
 
 def _chain(prefix: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from prefix
     yield from rest
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
 
 
 def _close(app_iter: Any) -> None:
@@ -132,10 +135,10 @@ async def _stream(
     loop = asyncio.get_running_loop()
     try:
         while True:
-            chunk = await loop.run_in_executor(pool, context.run, next, chunks, _END)
-            if chunk is _END:
+            chunk = await loop.run_in_executor(pool, context.run, _next_chunk, chunks)
+            if chunk is None:
                 return
-            yield chunk  # type: ignore[misc]
+            yield chunk
     finally:
         loop.run_in_executor(pool, context.run, _close, closer)
 
@@ -149,7 +152,7 @@ def to_quart_response(
     """
     status = int(result.status.split(" ", 1)[0])
     if result.body is not None:
-        response = Response(result.body, status=status, headers=result.headers)
+        response = Response(result.body, status=status, headers=Headers(result.headers))
         # Keep Flask's Content-Length: absent on 204/304, the full length on HEAD.
         length = [value for name, value in result.headers if name.lower() == "content-length"]
         if length:
@@ -161,7 +164,7 @@ def to_quart_response(
     response = Response(
         _stream(pool, context, result.chunks, result.closer),
         status=status,
-        headers=result.headers,
+        headers=Headers(result.headers),
     )
     response.timeout = None
     return response

@@ -30,12 +30,12 @@ def _cookie_shape(values: list[str]) -> list[tuple[str, tuple[str, ...]]]:
 
 def _snapshot(status: int, headers: Any, body: bytes, *, lengths: bool = True) -> Snapshot:
     names = [n for n in COMPARED_HEADERS if lengths or n != "Content-Length"]
+    cookies = headers.get_list if hasattr(headers, "get_list") else headers.getlist
     return {
         "status": status,
         "body": body,
         "headers": {name: headers.get(name) for name in names},
-        "cookies": _cookie_shape(headers.get_list("Set-Cookie")
-                                 if hasattr(headers, "get_list") else headers.getlist("Set-Cookie")),
+        "cookies": _cookie_shape(cookies("Set-Cookie")),
     }
 
 

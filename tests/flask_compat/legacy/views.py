@@ -35,7 +35,7 @@ admin = Blueprint("admin", __name__)
 teardown_log: list[str] = []
 
 
-class Teapot(Exception):
+class TeapotError(Exception):
     pass
 
 
@@ -74,8 +74,8 @@ def inject_site() -> dict[str, str]:
     return {"site_name": current_app.config.get("SITE_NAME", "unnamed site")}
 
 
-@bp.errorhandler(Teapot)
-def handle_teapot(error: Teapot) -> tuple[Response, int]:
+@bp.errorhandler(TeapotError)
+def handle_teapot(error: TeapotError) -> tuple[Response, int]:
     return jsonify(error="teapot", detail=str(error)), 418
 
 
@@ -166,7 +166,7 @@ def missing_thing() -> str:
 
 @bp.route("/teapot")
 def teapot() -> str:
-    raise Teapot("short and stout")
+    raise TeapotError("short and stout")
 
 
 @bp.route("/boom")
