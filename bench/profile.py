@@ -13,6 +13,7 @@ import dataclasses
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 from collections import Counter
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from . import configs, wrk
 from .run import calibrate_cpu
-from .server import Server, ServerError, group_cpu_seconds, request
+from .server import ROOT, Server, ServerError, group_cpu_seconds, request
 from .workloads import ALL as WORKLOADS
 from .workloads import CALLBACK_PATH
 
@@ -47,6 +48,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),  # fmt: skip
 }
 OTHER = "other"
+STDLIB = sysconfig.get_paths()["stdlib"]
 PROFILED = ("dash_quart_hypercorn", "quart_stock", "dash_quart_uvicorn")
 
 
@@ -63,12 +65,13 @@ def short(frame: str) -> str:
     """``func (/long/path/site-packages/pkg/mod.py)`` as ``func (pkg/mod.py)``."""
     name, _, path = frame.partition(" (")
     path = path.rstrip(")")
-    for marker in ("site-packages/", "/lib/python3", "/work/main/"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
-            if marker == "/lib/python3":
-                path = path.split("/", 1)[1]
-            break
+    if "site-packages/" in path:
+        path = path.split("site-packages/", 1)[1]
+    else:
+        for prefix in (STDLIB, str(ROOT)):
+            if path.startswith(prefix + "/"):
+                path = path[len(prefix) + 1 :]
+                break
     return f"{name} ({path})"
 
 
@@ -105,7 +108,9 @@ class Profile:
             frames = Counter(
                 {frame: n for (g, frame), n in self.samples.items() if g == group}
             ).most_common(top)
-            shown = ", ".join(f"{short(f)} {100 * n / total:.0f}%" for f, n in frames if n)
+            shown = ", ".join(
+                f"{short(f)} {100 * n / total:.0f}%" for f, n in frames if n >= total / 200
+            )
             share = 100 * count / total if total else 0.0
             lines.append(f"  {group:<16} {share:5.1f}% {self.ms_per_request(count):7.3f}  {shown}")
         return "\n".join(lines)
@@ -171,6 +176,8 @@ def profile_workload(
         if spy.returncode != 0 or not out.exists():
             raise SystemExit(f"py-spy failed ({spy.returncode}): {stderr.strip()}")
         samples = parse_raw(out.read_text())
+    if "m" not in result:
+        raise SystemExit(f"wrk failed while profiling {workload}; see the error above")
     m = result["m"]
     return Profile(
         workload=workload,

@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -69,9 +70,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def calibrate_cpu(target_ms: float = 1.0) -> tuple[int, float]:
     """Loops of :func:`cpu_work` that take ``target_ms`` here, and the time they took."""
     probe = 20_000
-    best = min(_time(cpu_work, probe) for _ in range(31))
-    loops = max(1000, round(probe * target_ms / 1000 / best))
-    return loops, 1000 * min(_time(cpu_work, loops) for _ in range(31))
+    typical = statistics.median(_time(cpu_work, probe) for _ in range(31))
+    loops = max(1000, round(probe * target_ms / 1000 / typical))
+    return loops, 1000 * statistics.median(_time(cpu_work, loops) for _ in range(31))
 
 
 def _time(func: Any, *args: Any) -> float:
