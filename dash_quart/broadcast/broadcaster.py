@@ -1,0 +1,204 @@
+"""``Broadcaster``: channels of server-sent events with replay on reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from quart import Quart, Response, jsonify, request
+
+from ..sse import EventStream, ServerSentEvent
+from .backends import Backend, MemoryBackend, Record, RedisBackend
+
+logger = logging.getLogger("dash_quart.broadcast")
+
+_CHANNEL = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class TooManyClientsError(RuntimeError):
+    """The broadcaster already serves ``max_clients`` subscribers in this process."""
+
+
+class _Subscriber:
+    __slots__ = ("overflowed", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[Record] = asyncio.Queue(maxsize=size)
+        self.overflowed = False
+
+
+def check_channel(channel: str) -> str:
+    if not isinstance(channel, str) or not _CHANNEL.match(channel):
+        raise ValueError(
+            f"Invalid channel name {channel!r}: use 1 to 128 letters, digits and _ . : -"
+        )
+    return channel
+
+
+class Broadcaster:
+    """Publish events to named channels; stream them to browsers with replay.
+
+    With ``url=None`` events stay in this process. With ``url="redis://…"`` they go through
+    one Redis Stream per channel, so that an event published by one worker reaches
+    subscribers on every worker and host, and a client that reconnects to another worker
+    replays what it missed. ``history`` events per channel are kept for replay. Each
+    subscriber has a queue of ``client_queue`` events; a subscriber that falls that far
+    behind is disconnected (its browser reconnects and replays) so that the others never
+    wait for it::
+
+        broadcaster = Broadcaster(server, url="redis://127.0.0.1:6379/0")
+
+        @server.get("/prices")
+        async def prices():
+            return broadcaster.stream("prices")
+
+        await broadcaster.publish("prices", {"AAPL": 187.2}, event="tick")
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        server: Quart | None = None,
+        *,
+        url: str | None = None,
+        history: int = 1000,
+        client_queue: int = 256,
+        max_clients: int | None = None,
+        key_prefix: str = "dash_quart:sse:",
+    ) -> None:
+        if history < 1 or client_queue < 1:
+            raise ValueError("history and client_queue must be at least 1.")
+        self.url = url
+        self.history_size = history
+        self.client_queue = client_queue
+        self.max_clients = max_clients
+        self._subscribers: dict[str, set[_Subscriber]] = {}
+        self._backend: Backend
+        if url is None:
+            self._backend = MemoryBackend(self._deliver, history)
+        elif url.startswith(("redis://", "rediss://", "unix://")):
+            self._backend = RedisBackend(self._deliver, history, url, key_prefix)
+        else:
+            raise ValueError(f"Unsupported broadcaster URL {url!r}: use None or redis://…")
+        if server is not None:
+            self.init_app(server)
+
+    def init_app(self, server: Quart) -> None:
+        """Close the backend's connections when ``server`` stops serving."""
+        server.extensions.setdefault("dash_quart.broadcasters", []).append(self)
+
+        @server.after_serving
+        async def _close_broadcaster() -> None:
+            await self.close()
+
+    @property
+    def client_count(self) -> int:
+        """Subscribers currently connected to this process."""
+        return sum(len(subs) for subs in self._subscribers.values())
+
+    async def publish(self, channel: str, data: Any, *, event: str | None = None) -> str:
+        """Publish ``data`` (JSON-serialisable) to ``channel``; returns the event id."""
+        check_channel(channel)
+        ServerSentEvent(None, event=event)
+        return await self._backend.publish(channel, event, data)
+
+    def _deliver(self, channel: str, record: Record) -> None:
+        for subscriber in tuple(self._subscribers.get(channel, ())):
+            if subscriber.overflowed:
+                continue
+            try:
+                subscriber.queue.put_nowait(record)
+            except asyncio.QueueFull:
+                subscriber.overflowed = True
+                logger.info("Disconnecting a slow subscriber of %r (queue full)", channel)
+
+    def parse_event_id(self, event_id: str) -> tuple[int, ...]:
+        return self._backend.parse_id(event_id)
+
+    async def subscribe(
+        self, channel: str, last_event_id: str | None = None
+    ) -> AsyncIterator[ServerSentEvent]:
+        """Yield ``channel``'s events: first those after ``last_event_id``, then live ones.
+
+        Events are never repeated and, within the kept history, never skipped.
+        """
+        check_channel(channel)
+        last = None if last_event_id is None else self._backend.parse_id(last_event_id)
+        if self.max_clients is not None and self.client_count >= self.max_clients:
+            raise TooManyClientsError(f"{self.max_clients} clients are connected already.")
+        subscriber = _Subscriber(self.client_queue)
+        subscribers = self._subscribers.setdefault(channel, set())
+        subscribers.add(subscriber)
+        try:
+            await self._backend.listen(channel)
+            if last_event_id is not None:
+                for record in await self._backend.history(channel, last_event_id):
+                    last = self._backend.parse_id(record[0])
+                    yield _event(record)
+            while not subscriber.overflowed:
+                record = await subscriber.queue.get()
+                if subscriber.overflowed:
+                    return
+                key = self._backend.parse_id(record[0])
+                if last is not None and key <= last:
+                    continue
+                last = key
+                yield _event(record)
+        finally:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                self._subscribers.pop(channel, None)
+                await self._backend.unlisten(channel)
+
+    def stream(
+        self,
+        channel: str,
+        *,
+        last_event_id: str | None = None,
+        ping: float | None = 15,
+        send_timeout: float | None = 30,
+    ) -> Response:
+        """An :class:`~dash_quart.sse.EventStream` of ``channel`` for the current request.
+
+        It replays from the request's ``Last-Event-ID`` header (sent by browsers when they
+        reconnect) or ``lastEventId`` query argument. An invalid channel or event id gets a
+        400; past ``max_clients``, a 503 with ``Retry-After``.
+        """
+        if last_event_id is None:
+            last_event_id = request.headers.get("Last-Event-ID") or request.args.get(
+                "lastEventId"
+            )
+        try:
+            check_channel(channel)
+            if last_event_id is not None:
+                self._backend.parse_id(last_event_id)
+        except ValueError as error:
+            return _json_error(400, str(error))
+        if self.max_clients is not None and self.client_count >= self.max_clients:
+            response = _json_error(503, "Too many event-stream clients; retry shortly.")
+            response.headers["Retry-After"] = "5"
+            return response
+        return EventStream(
+            self.subscribe(channel, last_event_id), ping=ping, send_timeout=send_timeout
+        )
+
+    async def close(self) -> None:
+        """Stop the backend's readers and close its connections."""
+        await self._backend.close()
+
+
+def _event(record: Record) -> ServerSentEvent:
+    event_id, event, data = record
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return ServerSentEvent(text, event=event, id=event_id)
+
+
+def _json_error(status: int, message: str) -> Response:
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    return response

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from dash_quart.broadcast import Broadcaster, TooManyClientsError
+from dash_quart.sse import ServerSentEvent
+
+
+@pytest.fixture(params=["memory", "redis"], name="broadcaster")
+async def _broadcaster(request: pytest.FixtureRequest) -> AsyncIterator[Broadcaster]:
+    if request.param == "memory":
+        broadcaster = Broadcaster(history=50, client_queue=8)
+    else:
+        url = request.getfixturevalue("redis_url")
+        client = aioredis.from_url(url)
+        await client.flushdb()
+        await client.aclose()
+        broadcaster = Broadcaster(url=url, history=50, client_queue=8)
+    yield broadcaster
+    await broadcaster.close()
+
+
+async def _take(events: AsyncIterator[ServerSentEvent], n: int) -> list[ServerSentEvent]:
+    out = []
+    async with asyncio.timeout(5):
+        while len(out) < n:
+            out.append(await anext(events))
+    return out
+
+
+def _payloads(events: list[ServerSentEvent]) -> list[Any]:
+    return [json.loads(e.data) for e in events]
+
+
+async def _subscribed(
+    broadcaster: Broadcaster, channel: str, **kwargs: Any
+) -> AsyncIterator[ServerSentEvent]:
+    """Subscribe, and return once the subscription is registered and listening."""
+    before = broadcaster.client_count
+    events = broadcaster.subscribe(channel, **kwargs)
+    first = asyncio.ensure_future(anext(events))
+    async with asyncio.timeout(5):
+        while broadcaster.client_count == before or not _listening(broadcaster, channel):
+            await asyncio.sleep(0.01)
+    return _prepend(first, events)
+
+
+def _listening(broadcaster: Broadcaster, channel: str) -> bool:
+    readers = getattr(broadcaster._backend, "_readers", None)
+    return readers is None or channel in readers
+
+
+async def _prepend(
+    first: asyncio.Future[ServerSentEvent], rest: AsyncIterator[ServerSentEvent]
+) -> AsyncIterator[ServerSentEvent]:
+    try:
+        yield await first
+        async for event in rest:
+            yield event
+    finally:
+        first.cancel()
+        await rest.aclose()  # type: ignore[attr-defined]
+
+
+async def test_publish_reaches_every_subscriber(broadcaster: Broadcaster) -> None:
+    one = await _subscribed(broadcaster, "prices")
+    two = await _subscribed(broadcaster, "prices")
+    other = await _subscribed(broadcaster, "news")
+    ids = [await broadcaster.publish("prices", {"n": n}, event="tick") for n in range(3)]
+    got_one, got_two = await _take(one, 3), await _take(two, 3)
+    assert _payloads(got_one) == _payloads(got_two) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert [e.id for e in got_one] == ids
+    assert {e.event for e in got_one} == {"tick"}
+    await broadcaster.publish("news", "headline")
+    assert [e.data for e in await _take(other, 1)] == ["headline"]
+
+
+async def test_replay_after_last_event_id_then_live(broadcaster: Broadcaster) -> None:
+    ids = [await broadcaster.publish("feed", n) for n in range(5)]
+    events = await _subscribed(broadcaster, "feed", last_event_id=ids[1])
+    replayed = await _take(events, 3)
+    assert _payloads(replayed) == [2, 3, 4]
+    live_id = await broadcaster.publish("feed", 5)
+    [live] = await _take(events, 1)
+    assert (json.loads(live.data), live.id) == (5, live_id)
+
+
+async def test_no_duplicates_when_publishing_during_replay(broadcaster: Broadcaster) -> None:
+    ids = [await broadcaster.publish("race", n) for n in range(3)]
+    events = broadcaster.subscribe("race", last_event_id=ids[0])
+    publishing = asyncio.gather(*(broadcaster.publish("race", n) for n in range(3, 9)))
+    received = await _take(events, 8)
+    await publishing
+    # Concurrent publishes may reach Redis in any order; each arrives once, in id order.
+    assert sorted(_payloads(received)) == list(range(1, 9))
+    keys = [broadcaster.parse_event_id(e.id or "") for e in received]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+async def test_slow_subscriber_is_disconnected_and_others_continue(
+    broadcaster: Broadcaster,
+) -> None:
+    slow = await _subscribed(broadcaster, "fast")
+    quick = await _subscribed(broadcaster, "fast")
+    first_id = await broadcaster.publish("fast", 0)
+    assert _payloads(await _take(slow, 1)) == [0]
+    received: list[Any] = _payloads(await _take(quick, 1))
+    for n in range(1, 30):
+        await broadcaster.publish("fast", n)
+        received.extend(_payloads(await _take(quick, 1)))
+    assert received == list(range(30))
+    with pytest.raises(StopAsyncIteration):
+        async with asyncio.timeout(5):
+            while True:
+                await anext(slow)
+    replay = await _subscribed(broadcaster, "fast", last_event_id=first_id)
+    assert _payloads(await _take(replay, 29)) == list(range(1, 30))
+
+
+async def test_invalid_channel_and_event_id(broadcaster: Broadcaster) -> None:
+    with pytest.raises(ValueError, match="Invalid channel"):
+        await broadcaster.publish("bad channel!", 1)
+    with pytest.raises(ValueError, match="Invalid channel"):
+        await anext(broadcaster.subscribe("../etc"))
+    with pytest.raises(ValueError, match="Not an event id"):
+        await anext(broadcaster.subscribe("ok", last_event_id="nope"))
+
+
+async def test_max_clients() -> None:
+    broadcaster = Broadcaster(max_clients=1)
+    first = await _subscribed(broadcaster, "c")
+    with pytest.raises(TooManyClientsError):
+        await anext(broadcaster.subscribe("c"))
+    await broadcaster.publish("c", 1)
+    assert _payloads(await _take(first, 1)) == [1]
+    await first.aclose()  # type: ignore[attr-defined]
+    assert broadcaster.client_count == 0
+
+
+def test_unsupported_url() -> None:
+    with pytest.raises(ValueError, match="redis://"):
+        Broadcaster(url="kafka://x")
