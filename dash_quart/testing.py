@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -121,3 +121,63 @@ def callback_body(
         if changed is not None
         else [f"{cid}.{prop}" for cid, prop, _ in inputs],
     }
+
+
+class ReceivedEvent:
+    """One block of an event stream as a client received it (comments included)."""
+
+    __slots__ = ("comments", "data", "event", "id", "retry")
+
+    def __init__(self) -> None:
+        self.event = "message"
+        self.data: str | None = None
+        self.id: str | None = None
+        self.retry: int | None = None
+        self.comments: list[str] = []
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.data or "null")
+
+    def __repr__(self) -> str:
+        return (
+            f"ReceivedEvent(event={self.event!r}, data={self.data!r}, id={self.id!r}, "
+            f"comments={self.comments!r})"
+        )
+
+
+async def read_events(lines: AsyncIterator[str]) -> AsyncIterator[ReceivedEvent]:
+    """Parse an event stream from its lines, e.g. ``httpx.Response.aiter_lines()``::
+
+        async with client.stream("GET", "/prices") as response:
+            async for event in read_events(response.aiter_lines()):
+                ...
+
+    Blocks of only comments (such as keep-alive pings) are yielded too, with ``data`` None.
+
+    .. versionadded:: 0.1
+    """
+    current = ReceivedEvent()
+    seen = False
+    async for raw in lines:
+        line = raw.rstrip("\r\n")
+        if line == "":
+            if seen:
+                yield current
+            current, seen = ReceivedEvent(), False
+            continue
+        seen = True
+        if line.startswith(":"):
+            current.comments.append(line[1:].removeprefix(" "))
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            current.data = value if current.data is None else f"{current.data}\n{value}"
+        elif name == "event":
+            current.event = value
+        elif name == "id":
+            current.id = value
+        elif name == "retry" and value.isdigit():
+            current.retry = int(value)
