@@ -15,6 +15,9 @@ from .requests import request as request
 
 __version__ = "0.1.0"
 
+#: JavaScript of dash_quart.components, served by Dash's component suites.
+_js_dist = [{"relative_package_path": "components/event_source.js", "namespace": "dash_quart"}]
+
 __all__ = [
     "DashQuart",
     "QuartBackend",
