@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,docs,bench]'
+	$(PY) -m pip install --quiet -e extensions/login
 	@touch $(STAMP)
 
 demo: $(STAMP)

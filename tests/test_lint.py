@@ -14,7 +14,7 @@ BIN = Path(sys.executable).parent
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "dash_quart", "tests", "examples", "bench"],
+        ["ruff", "check", "dash_quart", "extensions", "tests", "examples", "bench"],
         ["mypy"],
     ],
     ids=["ruff", "mypy-strict"],

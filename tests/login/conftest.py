@@ -3,8 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from quart import Quart, request
-
 from dash_quart_login import (
     LoginManager,
     UserMixin,
@@ -15,6 +13,7 @@ from dash_quart_login import (
     logout_user,
     safe_next_url,
 )
+from quart import Quart, request
 
 
 class User(UserMixin):

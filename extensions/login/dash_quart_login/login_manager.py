@@ -322,7 +322,7 @@ class LoginManager:
         manager.login_view = self.login_view
         manager.session_protection = self.session_protection
 
-        @manager.user_loader
+        @manager.user_loader  # type: ignore[untyped-decorator]
         def _same_user(user_id: str) -> Any:
             user = g.get("_login_user")
             if user is not None and getattr(user, "is_authenticated", False):

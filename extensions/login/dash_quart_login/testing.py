@@ -39,7 +39,7 @@ class LoginTestClient(QuartClient):
             session["_fresh"] = self._fresh_login
             session["_id"] = identifier
 
-    async def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def open(self, *args: Any, **kwargs: Any) -> Any:
         if self._pending_user is not None:
             await self._log_in()
         return await super().open(*args, **kwargs)

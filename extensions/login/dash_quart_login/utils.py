@@ -90,7 +90,8 @@ def _create_identifier() -> str:
     """Flask-Login's session identifier: a hash of the client address and user agent."""
     user_agent = _connection().headers.get("User-Agent")
     agent = user_agent.encode("utf-8") if user_agent is not None else None
-    base = f"{_get_remote_addr()}|{agent}"
+    # Flask-Login formats the bytes values with their b'' prefix; keep it for compatibility.
+    base = f"{_get_remote_addr()!r}|{agent!r}"
     return sha512(base.encode("utf8")).hexdigest()
 
 
@@ -153,7 +154,7 @@ def safe_next_url(default: str = "/", next_field: str = "next") -> str:
     target = conn.args.get(next_field) if conn is not None else None
     if target is None and conn is not None and has_request_context():
         target = session.get("next")
-    return target if is_safe_url(target) else default
+    return target if isinstance(target, str) and is_safe_url(target) else default
 
 
 def login_user(
