@@ -21,6 +21,7 @@ from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .concurrency import ensure_async_in, run_in_pool
+from .requests import preload_body
 from .state import server_state
 
 if TYPE_CHECKING:
@@ -253,6 +254,7 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
             if inspect.iscoroutinefunction(func):
                 response_data = await copy_context().run(partial)
             else:
+                await preload_body()
                 response_data = await run_in_pool(self.pool, partial)
             return cb_ctx.dash_response.set_response(data=response_data)
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 import flask
 from quart import Quart, Response, request
 from quart.globals import request_ctx
+from quart.sessions import SecureCookieSession
 from werkzeug.routing import BuildError, Rule
 
 from ..state import server_state
@@ -194,13 +195,25 @@ def _claim_prefix(server: Quart, prefix: str, subdomain: str | None) -> None:
         )
 
 
+class DetachedSession(SecureCookieSession):
+    """A session that Quart reads and writes during a bridged request but never saves."""
+
+    @property
+    def modified(self) -> bool:
+        return False
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        return None
+
+
 async def bridged_view(**_view_args: Any) -> Response:
     """Serve the current Quart request with the bridged Flask app."""
     server = request_ctx.app
     app = flask_app(server)
     body = await request.get_data(cache=False, as_text=False)
-    # The Flask app saves the session cookie; Quart must not overwrite it.
-    request_ctx.session = await server.session_interface.make_null_session(server)
+    # The Flask app saves the session cookie; Quart keeps a detached copy it never saves.
+    request_ctx.session = DetachedSession(dict(request_ctx.session or {}))
     environ = build_environ(cast(dict[str, Any], request.scope), cast(bytes, body))
     pool = server_state(server).pool
     loop = asyncio.get_running_loop()

@@ -207,3 +207,30 @@ async def test_flashes_survive_a_quart_redirect_target(server: Quart) -> None:
 async def test_streaming_response_keeps_request_context(server: Quart) -> None:
     response = await server.test_client().get("/legacy/stream?n=3&word=w")
     assert await response.get_data(as_text=True) == "w 0\nw 1\nw 2\n"
+
+
+async def test_quart_hooks_may_touch_the_session_on_bridged_requests(dash_app: Dash) -> None:
+    server = dash_app.server
+
+    @server.after_request
+    async def touch_session(response: quart.Response) -> quart.Response:
+        quart.session["quart_hook"] = "ran"
+        return response
+
+    client = server.test_client()
+    await client.post("/legacy/session/colour/red")
+    response = await client.get("/legacy/session")
+    assert response.status_code == 200
+    assert (await response.get_json())["session"]["colour"] == "red"
+
+
+async def test_dash_quart_request_in_sync_callbacks(dash_app: Dash) -> None:
+    dash_app.layout = html.Div([html.Button(id="b"), html.Div(id="o")])
+
+    @dash_app.callback(Output("o", "children"), Input("b", "n_clicks"))
+    def body_size(clicks: int | None) -> str:
+        return str(sorted(dash_quart.request.get_json()))
+
+    body = callback_body(("o", "children"), [("b", "n_clicks", 1)])
+    response = await dash_app.server.test_client().post("/_dash-update-component", json=body)
+    assert "changedPropIds" in (await response.get_json())["response"]["o"]["children"]
