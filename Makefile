@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,docs,bench]'
 	$(PY) -m pip install --quiet -e extensions/login
+	$(PY) -m pip install --quiet -e extensions/caching
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,6 +25,7 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench.run
+	$(PY) -m bench.flask_bridge
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict

@@ -20,6 +20,8 @@ class ServerConfig:
     env: dict[str, str] = field(default_factory=dict)
     workloads: tuple[str, ...] = ("io_async", "io_sync", "cpu")
     workers: int = WORKERS
+    #: Further fields, besides ``backend``, that ``/bench/info`` must report.
+    info: dict[str, str] = field(default_factory=dict)
 
     def argv(self, port: int) -> list[str]:
         """The command that serves the app on 127.0.0.1:``port`` with access logs off."""

@@ -69,7 +69,7 @@ def medians(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _find(rows: list[dict[str, Any]], config: str, workload: str, c: int) -> dict[str, Any] | None:
+def find(rows: list[dict[str, Any]], config: str, workload: str, c: int) -> dict[str, Any] | None:
     for row in rows:
         if (row["config"], row["workload"], row["c"]) == (config, workload, c):
             return row if row.get("rps") is not None else None
@@ -84,12 +84,12 @@ def ratios(rows: list[dict[str, Any]], c: int | None = None) -> list[dict[str, A
     out = []
     for workload in dict.fromkeys(row["workload"] for row in rows):
         for subject in SUBJECTS:
-            mine = _find(rows, subject, workload, c)
+            mine = find(rows, subject, workload, c)
             if mine is None:
                 continue
             entry: dict[str, Any] = {"workload": workload, "c": c, "subject": subject}
             for baseline in BASELINES:
-                other = _find(rows, baseline, workload, c)
+                other = find(rows, baseline, workload, c)
                 entry[baseline] = (
                     round(mine["rps"] / other["rps"], 2) if other and other["rps"] else None
                 )
@@ -100,8 +100,8 @@ def ratios(rows: list[dict[str, Any]], c: int | None = None) -> list[dict[str, A
 def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for workload, subject, baseline, minimum in TARGETS:
-        mine = _find(rows, subject, workload, RATIO_CONCURRENCY)
-        other = _find(rows, baseline, workload, RATIO_CONCURRENCY)
+        mine = find(rows, subject, workload, RATIO_CONCURRENCY)
+        other = find(rows, baseline, workload, RATIO_CONCURRENCY)
         entry: dict[str, Any] = {
             "target": f"{workload} c={RATIO_CONCURRENCY}: {subject} / {baseline} >= {minimum}",
             "subject_rps": mine["rps"] if mine else None,
@@ -116,7 +116,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _table(header: list[str], lines: list[list[str]], right: set[int]) -> str:
+def table(header: list[str], lines: list[list[str]], right: set[int]) -> str:
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
@@ -166,7 +166,7 @@ def results_table(rows: list[dict[str, Any]], not_applicable: dict[str, str]) ->
     for key, reason in not_applicable.items():
         config, workload = key.split("/")
         lines.append([config, workload, "all", "n/a", *[""] * 5, reason])
-    return _table(header, lines, right={2, 3, 4, 5, 6, 7, 8})
+    return table(header, lines, right={2, 3, 4, 5, 6, 7, 8})
 
 
 def ratio_table(entries: list[dict[str, Any]]) -> str:
@@ -180,7 +180,7 @@ def ratio_table(entries: list[dict[str, Any]]) -> str:
         ]
         for e in entries
     ]
-    return _table(header, lines, right={1, 3, 4, 5})
+    return table(header, lines, right={1, 3, 4, 5})
 
 
 def target_lines(entries: list[dict[str, Any]]) -> str:

@@ -17,16 +17,18 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import configs, report, wrk
 from .apps.common import IO_SECONDS, cpu_work
+from .configs import ServerConfig
 from .machine import describe, loadavg, versions
 from .server import Server, ServerError, request
 from .workloads import ALL as WORKLOADS
-from .workloads import CALLBACK_PATH
+from .workloads import Probe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOG_MARKERS = ("Traceback", "ERROR", "Error", "CRITICAL", "WORKER TIMEOUT", "Exception")
@@ -83,12 +85,18 @@ def _time(func: Any, *args: Any) -> float:
 
 @dataclass
 class Session:
-    """One benchmark run: its arguments, progress and everything measured so far."""
+    """One benchmark run: its arguments, progress and everything measured so far.
+
+    ``args`` needs ``duration``, ``timeout``, ``warmup`` and ``concurrency``. The servers and
+    workloads are the Dash benchmark's unless others are given.
+    """
 
     args: argparse.Namespace
     env: dict[str, str]
     log: Path
     total: int
+    server_configs: Mapping[str, ServerConfig] = field(default_factory=lambda: configs.ALL)
+    workloads: Mapping[str, Probe] = field(default_factory=lambda: WORKLOADS)
     step: int = 0
     runs: list[dict[str, Any]] = field(default_factory=list)
     servers: list[dict[str, Any]] = field(default_factory=list)
@@ -106,7 +114,7 @@ class Session:
     def serve(self, rep: int, name: str, workloads: list[str]) -> None:
         """Start ``name``'s server, measure each workload at each concurrency, stop it."""
         offset = self.log.stat().st_size
-        server = Server(configs.ALL[name], self.log, self.env)
+        server = Server(self.server_configs[name], self.log, self.env)
         record: dict[str, Any] = {"rep": rep, "config": name, "loadavg": loadavg()}
         self.servers.append(record)
         try:
@@ -127,16 +135,17 @@ class Session:
                         self.fail(rep, name, workload, c, f"server failed: {error}")
         finally:
             server.stop()
-            record["log_problems"] = _log_problems(self.log, offset)
+            record["log_problems"] = log_problems(self.log, offset)
 
     def workload(self, server: Server, rep: int, name: str, workload: str) -> None:
-        spec = WORKLOADS[workload]
-        url = f"http://127.0.0.1:{server.port}{CALLBACK_PATH}"
-        problem = _check_first(server, workload)
+        spec = self.workloads[workload]
+        url = f"http://127.0.0.1:{server.port}{spec.path}"
+        problem = _check_first(server, spec)
         if problem is None and self.args.warmup > 0:
             try:
                 wrk.run(url, spec.body(), spec.expected(), connections=8,
-                        duration=self.args.warmup, timeout=self.args.timeout)  # fmt: skip
+                        duration=self.args.warmup, timeout=self.args.timeout,
+                        method=spec.method, content_type=spec.content_type)  # fmt: skip
             except wrk.WrkError as error:
                 problem = f"warm-up failed: {error}"
             server.quiesce()
@@ -147,55 +156,63 @@ class Session:
             self.measure(server, url, rep, name, workload, c)
 
     def measure(self, server: Server, url: str, rep: int, name: str, workload: str, c: int) -> None:
-        spec = WORKLOADS[workload]
-        label = self.label(name, workload, c, rep)
-        print(f"{label} ...", end=" ", flush=True)
-        cpu_before = server.cpu_seconds()
+        print(f"{self.label(name, workload, c, rep)} ...", end=" ", flush=True)
         try:
-            m = wrk.run(url, spec.body(), spec.expected(), connections=c,
-                        duration=self.args.duration, timeout=self.args.timeout)  # fmt: skip
+            record = measure(server, url, self.workloads[workload], connections=c,
+                             duration=self.args.duration, timeout=self.args.timeout)  # fmt: skip
         except wrk.WrkError as error:
             print(f"wrk failed: {error}", flush=True)
             self.runs.append({"rep": rep, "config": name, "workload": workload, "c": c,
                               "error": str(error)})  # fmt: skip
             return
-        server_cpu = server.cpu_seconds() - cpu_before
-        drained = server.quiesce()
-        per_request = round(1000 * server_cpu / m.requests, 3) if m.requests else None
-        print(
-            f"{m.rps:,.0f} rps  p50 {m.p50_ms:.1f} ms  p99 {m.p99_ms:.1f} ms  "
-            f"errors {m.errors + m.bad_body}  split {report.split(m.workers)}",
-            flush=True,
-        )
-        self.runs.append(
-            {
-                "rep": rep,
-                "config": name,
-                "workload": workload,
-                "c": c,
-                **m.to_json(),
-                "server_cpu_s": round(server_cpu, 3),
-                "cpu_ms_per_req": per_request,
-                "wrk_cpu_s": m.raw["wrk_cpu_s"],
-                "quiesce_s": round(drained, 2),
-            }
-        )
+        print(summary(record), flush=True)
+        self.runs.append({"rep": rep, "config": name, "workload": workload, "c": c, **record})
 
 
-def _log_problems(log: Path, offset: int) -> list[str]:
+def measure(
+    server: Server, url: str, spec: Probe, *, connections: int, duration: float, timeout: float
+) -> dict[str, Any]:
+    """One wrk measurement of a running server, with the server's CPU time, then drain it.
+
+    Raises :class:`wrk.WrkError` when wrk fails.
+    """
+    cpu_before = server.cpu_seconds()
+    m = wrk.run(url, spec.body(), spec.expected(), connections=connections, duration=duration,
+                timeout=timeout, method=spec.method, content_type=spec.content_type)  # fmt: skip
+    server_cpu = server.cpu_seconds() - cpu_before
+    drained = server.quiesce()
+    return {
+        **m.to_json(),
+        "server_cpu_s": round(server_cpu, 3),
+        "cpu_ms_per_req": round(1000 * server_cpu / m.requests, 3) if m.requests else None,
+        "wrk_cpu_s": m.raw["wrk_cpu_s"],
+        "quiesce_s": round(drained, 2),
+    }
+
+
+def summary(record: dict[str, Any]) -> str:
+    """One measurement as a progress line."""
+    return (
+        f"{record['rps']:,.0f} rps  p50 {record['p50_ms']:.1f} ms  "
+        f"p99 {record['p99_ms']:.1f} ms  errors {record['errors'] + record['bad_body']}  "
+        f"split {report.split(record['workers'])}"
+    )
+
+
+def log_problems(log: Path, offset: int) -> list[str]:
     with log.open("rb") as handle:
         handle.seek(offset)
         text = handle.read().decode(errors="replace")
     return [line for line in text.splitlines() if any(m in line for m in LOG_MARKERS)][:20]
 
 
-def _check_first(server: Server, workload: str) -> str | None:
-    spec = WORKLOADS[workload]
+def _check_first(server: Server, spec: Probe) -> str | None:
     try:
-        status, _, data, _ = request(server.port, "POST", CALLBACK_PATH, spec.body(), timeout=30)
+        status, _, data, _ = request(server.port, spec.method, spec.path, spec.body(),
+                                     timeout=30, content_type=spec.content_type)  # fmt: skip
     except OSError as error:
         return f"first request failed: {error}"
-    if status != 200 or spec.expected().encode() not in data:
+    if status != 200 or not spec.accepts(data):
         return f"first request answered {status}: {data[:300]!r}"
     return None
 

@@ -30,13 +30,18 @@ def free_port() -> int:
 
 
 def request(
-    port: int, method: str, path: str, body: str | None = None, timeout: float = 5.0
+    port: int,
+    method: str,
+    path: str,
+    body: str | None = None,
+    timeout: float = 5.0,
+    content_type: str | None = "application/json",
 ) -> tuple[int, dict[str, str], bytes, float]:
     """One request on a fresh connection: status, lower-cased headers, body, seconds."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = {"Content-Type": content_type} if body is not None and content_type else {}
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
@@ -123,6 +128,12 @@ class Server:
                     raise ServerError(
                         f"{self.config.name} runs on {info['backend']}, "
                         f"expected {self.config.backend}"
+                    )
+                wrong = {k: info.get(k) for k, v in self.config.info.items() if info.get(k) != v}
+                if wrong:
+                    raise ServerError(
+                        f"{self.config.name} reports {wrong} in /bench/info, "
+                        f"expected {self.config.info}"
                     )
                 self.pids_seen.add(info["pid"])
                 answered_at = answered_at or time.monotonic()

@@ -4,16 +4,43 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Protocol
 
 from .apps.common import WORKLOADS
 
 CALLBACK_PATH = "/_dash-update-component"
 
 
+class Probe(Protocol):
+    """What the runner needs of a workload: the request it repeats and how to check the answer.
+
+    ``expected()`` is a substring of every right answer, which wrk's script looks for;
+    ``accepts()`` checks the first answer in full.
+    """
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    def body(self) -> str | None: ...
+
+    def expected(self) -> str: ...
+
+    def accepts(self, data: bytes) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
     description: str
+    method: str = "POST"
+    path: str = CALLBACK_PATH
+    content_type: str | None = "application/json"
 
     def body(self, value: int = 7) -> str:
         """A Dash callback request body, as the renderer sends it for one input change."""
@@ -31,6 +58,9 @@ class Workload:
     def expected(self, value: int = 7) -> str:
         """A substring of every correct response to :meth:`body`."""
         return f"{self.name} {value}"
+
+    def accepts(self, data: bytes) -> bool:
+        return self.expected().encode() in data
 
 
 ALL: dict[str, Workload] = {

@@ -1,4 +1,7 @@
-"""Drive ``wrk`` with a Lua script that posts a callback body and reports JSON.
+"""Drive ``wrk`` with a Lua script that repeats one request and reports JSON.
+
+The request is a callback body POSTed as JSON unless the caller asks for another method, body
+or content type.
 
 The script's ``response()`` counts answers per ``X-Worker-Pid`` and bodies missing the
 expected output; its ``done()`` prints one line, ``WRK_JSON {...}``, with the request and
@@ -8,6 +11,7 @@ error counts, latency percentiles in microseconds and the per-worker split.
 from __future__ import annotations
 
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -17,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "WRK_JSON "
+JSON = "application/json"
 
 _LUA = r"""
-wrk.method = "POST"
+wrk.method = __METHOD__
 wrk.body = __BODY__
-wrk.headers["Content-Type"] = "application/json"
+__CONTENT_TYPE__
 local expected = __EXPECTED__
 
 local threads = {}
@@ -87,8 +92,18 @@ def find_wrk() -> str:
     return path
 
 
-def lua_script(body: str, expected: str) -> str:
-    return _LUA.replace("__BODY__", json.dumps(body)).replace("__EXPECTED__", json.dumps(expected))
+def lua_script(
+    body: str | None, expected: str, method: str = "POST", content_type: str | None = JSON
+) -> str:
+    """The Lua script for one request; ``body=None`` sends none, ``content_type=None`` no header."""
+    values = {
+        "METHOD": json.dumps(method),
+        "BODY": "nil" if body is None else json.dumps(body),
+        "CONTENT_TYPE": "" if content_type is None
+        else f'wrk.headers["Content-Type"] = {json.dumps(content_type)}',
+        "EXPECTED": json.dumps(expected),
+    }  # fmt: skip
+    return re.sub(r"__([A-Z_]+)__", lambda match: values[match[1]], _LUA)
 
 
 @dataclass(frozen=True)
@@ -140,18 +155,20 @@ def parse(stdout: str) -> Measurement:
 
 def run(
     url: str,
-    body: str,
+    body: str | None,
     expected: str,
     *,
     connections: int,
     duration: float,
     timeout: float,
+    method: str = "POST",
+    content_type: str | None = JSON,
 ) -> Measurement:
     """Run one bounded wrk measurement against ``url`` and return what it measured."""
     threads = 1 if connections < 2 else 2
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         script = Path(tmp) / "callback.lua"
-        script.write_text(lua_script(body, expected))
+        script.write_text(lua_script(body, expected, method, content_type))
         argv = [
             find_wrk(),
             f"-t{threads}",
