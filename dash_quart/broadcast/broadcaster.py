@@ -121,11 +121,14 @@ class Broadcaster:
         return self._backend.parse_id(event_id)
 
     async def subscribe(
-        self, channel: str, last_event_id: str | None = None
+        self, channel: str, last_event_id: str | None = None, *, announce: bool = False
     ) -> AsyncIterator[ServerSentEvent]:
         """Yield ``channel``'s events: first those after ``last_event_id``, then live ones.
 
-        Events are never repeated and, within the kept history, never skipped.
+        Events are never repeated and, within the kept history, never skipped. With
+        ``announce``, a ``: subscribed`` comment comes first, once nothing published from
+        then on can be missed; :meth:`stream` uses it so that the response's headers (and
+        the browser's ``open`` event) are sent only then.
         """
         check_channel(channel)
         last = None if last_event_id is None else self._backend.parse_id(last_event_id)
@@ -136,6 +139,8 @@ class Broadcaster:
         subscribers.add(subscriber)
         try:
             await self._backend.listen(channel)
+            if announce:
+                yield ServerSentEvent(comment="subscribed")
             if last_event_id is not None:
                 for record in await self._backend.history(channel, last_event_id):
                     last = self._backend.parse_id(record[0])
@@ -184,7 +189,9 @@ class Broadcaster:
             response.headers["Retry-After"] = "5"
             return response
         return EventStream(
-            self.subscribe(channel, last_event_id), ping=ping, send_timeout=send_timeout
+            self.subscribe(channel, last_event_id, announce=True),
+            ping=ping,
+            send_timeout=send_timeout,
         )
 
     async def close(self) -> None:

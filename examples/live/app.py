@@ -2,7 +2,7 @@
 
 A background task publishes a price tick every half second to the ``prices`` channel; the
 page's ``EventSource`` receives it and callbacks update a graph and counters. POST to
-``/live/note`` to push a note to every open page::
+``/live/note`` to push a note to every open page (on a channel of its own)::
 
     hypercorn examples.live.app:server
     curl -X POST -H 'Content-Type: application/json' -d '{"text": "hello"}' \\
@@ -20,7 +20,7 @@ import random
 import time
 from typing import Any
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, dcc, html, no_update
 from quart import request
 
 from dash_quart.broadcast import Broadcaster
@@ -34,7 +34,8 @@ TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", "0.5"))
 app.layout = html.Main(
     [
         html.H1("Live prices"),
-        EventSource(id="feed", url="/live/prices", events=["tick", "note"]),
+        EventSource(id="feed", url="/live/prices", events=["tick"]),
+        EventSource(id="notes", url="/live/notes", events=["note"]),
         html.P(["Connection: ", html.Strong("connecting", id="state")]),
         html.P(["Last price: ", html.Strong("-", id="price"), " · events: ",
                 html.Span("0", id="count")]),
@@ -59,21 +60,34 @@ def show_state(ready_state: int | None) -> str:
     Output("price", "children"),
     Output("count", "children"),
     Output("graph", "extendData"),
-    Output("note", "children"),
     Input("feed", "message"),
     Input("feed", "event"),
     Input("feed", "n_messages"),
     prevent_initial_call=True,
 )
 def on_event(message: Any, event: str | None, count: int | None) -> tuple[Any, ...]:
-    from dash import no_update
-
-    if event == "note" and isinstance(message, dict):
-        return no_update, str(count or 0), no_update, str(message.get("text", ""))
     if event == "tick" and isinstance(message, dict):
         point = {"x": [[message["time"]]], "y": [[message["price"]]]}
-        return f"{message['price']:.2f}", str(count or 0), [point, [0], 200], no_update
-    return no_update, str(count or 0), no_update, no_update
+        return f"{message['price']:.2f}", str(count or 0), [point, [0], 200]
+    return no_update, str(count or 0), no_update
+
+
+# Notes come on their own channel, so that ticks never replace a note before it is shown
+# (an EventSource's ``message`` is the latest event), and a clientside callback shows them
+# without a round trip to the server.
+app.clientside_callback(
+    """
+    function (message) {
+        if (message && message.text !== undefined) {
+            return String(message.text);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("note", "children"),
+    Input("notes", "message"),
+    prevent_initial_call=True,
+)
 
 
 @server.get("/live/prices")
@@ -81,11 +95,16 @@ async def prices() -> Any:
     return broadcaster.stream("prices")
 
 
+@server.get("/live/notes")
+async def notes() -> Any:
+    return broadcaster.stream("notes")
+
+
 @server.post("/live/note")
 async def note() -> dict[str, str]:
     payload = await request.get_json(silent=True) or {}
     text = str(payload.get("text", ""))[:200]
-    event_id = await broadcaster.publish("prices", {"text": text}, event="note")
+    event_id = await broadcaster.publish("notes", {"text": text}, event="note")
     return {"id": event_id}
 
 

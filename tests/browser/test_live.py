@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,8 @@ def _live_url(subprocess_env: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(
         [str(hypercorn), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "1",
          "examples.live.app:server"],
-        cwd=ROOT, env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**subprocess_env, "LIVE_TICK_SECONDS": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, timeout=30)
@@ -39,15 +39,15 @@ def test_live_page_updates_from_server_events(live_url: str, page: Page) -> None
     expect(page.locator("#price")).not_to_have_text("-")
     first_count = int(page.locator("#count").inner_text())
 
-    published = time.monotonic()
+    # The POST returns once the event is published; the page must show it within 1 s.
     response = httpx.post(f"{live_url}/live/note", json={"text": "deploy finished"},
                           trust_env=False)
     assert response.status_code == 200
     expect(page.locator("#note")).to_have_text("deploy finished", timeout=1000)
-    assert time.monotonic() - published < 1.5
 
     expect(page.locator("#count")).not_to_have_text(str(first_count))
-    points = page.evaluate(
-        "() => document.querySelector('#graph .js-plotly-plot').data[0].x.length"
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#graph .js-plotly-plot');"
+        " return g && g.data && g.data[0].x.length >= 1; }",
+        timeout=15_000,
     )
-    assert points >= 1
