@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import dash
 from dash.backends._quart import QuartDashServer
+from dash.exceptions import CallbackException
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -97,6 +98,15 @@ def check_dash_version(
 check_dash_version()
 
 
+#: Dash's own checks that a request's outputs and inputs match the callback it names; they
+#: run before the callback and mean the request was forged or stale.
+_REQUEST_MISMATCH = {
+    "Output does not match callback definition",
+    "Wrong length output_spec",
+    "Inputs do not match callback definition",
+}
+
+
 class BadCallbackRequestError(ValueError):
     """A ``_dash-update-component`` body that cannot be a Dash callback request."""
 
@@ -145,6 +155,15 @@ def parse_callback_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
         raise BadCallbackRequestError("'changedPropIds' must be a list of strings.")
     return body
+
+
+def _check_output_shape(spec: dict[str, Any], body: dict[str, Any]) -> None:
+    """A multi-output callback is posted a list of outputs, a single-output one an object."""
+    if spec.get("no_output") or "outputs" not in body:
+        return
+    multi = body["output"].startswith("..")
+    if multi != isinstance(body.get("outputs"), list):
+        raise BadCallbackRequestError("'outputs' does not match the shape of the callback.")
 
 
 class _NamedWebsocketRoutes:
@@ -243,6 +262,7 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
                 body = parse_callback_body(raw)
                 cb_ctx = dash_app._initialize_context(body)
                 func = dash_app._prepare_callback(cb_ctx, body)
+                _check_output_shape(dash_app.callback_map[body["output"]], body)
                 args = dash_app._inputs_to_vals(cb_ctx.inputs_list + cb_ctx.states_list)
             except BadCallbackRequestError as error:
                 return _error(400, str(error))
@@ -251,11 +271,16 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
             except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
                 return _error(400, f"Malformed callback request: {error}")
             partial = dash_app._execute_callback(func, args, cb_ctx.outputs_list, cb_ctx)
-            if inspect.iscoroutinefunction(func):
-                response_data = await copy_context().run(partial)
-            else:
-                await preload_body()
-                response_data = await run_in_pool(self.pool, partial)
+            try:
+                if inspect.iscoroutinefunction(func):
+                    response_data = await copy_context().run(partial)
+                else:
+                    await preload_body()
+                    response_data = await run_in_pool(self.pool, partial)
+            except CallbackException as error:
+                if str(error) in _REQUEST_MISMATCH:
+                    return _error(400, f"The request does not match the callback: {error}")
+                raise
             return cb_ctx.dash_response.set_response(data=response_data)
 
         # Keep the identity Dash gives this view, which CSRF exemptions key on.

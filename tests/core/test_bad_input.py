@@ -52,6 +52,9 @@ CORPUS: dict[str, bytes] = {
     "changedPropIds is a string": _with(changedPropIds="btn.n_clicks"),
     "changedPropIds of numbers": _with(changedPropIds=[1]),
     "too few inputs": _with(inputs=[]),
+    "outputs of another callback": _with(outputs={"id": "box", "property": "children"}),
+    "outputs with a wrong property": _with(outputs={"id": "out", "property": "title"}),
+    "two outputs for one": _with(outputs=[{"id": "out", "property": "children"}] * 2),
     "deeply nested list": b"[" * 100_000 + b"]" * 100_000,
     "deeply nested object": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
     "deeply nested input value": json.dumps(GOOD)

@@ -209,3 +209,39 @@ async def test_bridged_flask_views_see_the_same_user(server: quart.Quart) -> Non
     assert anonymous.headers["Location"].startswith("/auth/login?next=")
     await client.post("/auth/login/grace")
     assert await (await client.get("/legacy/whoami")).get_json() == {"id": "grace"}
+
+
+async def test_wildcard_outputs_are_checked_too(tmp_path: Path) -> None:
+    from dash import ALL
+
+    server = quart.Quart(__name__)
+    server.config["SECRET_KEY"] = SECRET
+    manager = LoginManager(server)
+    manager.login_view = "/login"
+
+    @manager.user_loader
+    def load(user_id: str) -> Any:
+        return USERS.get(user_id)
+
+    app = Dash(__name__, server=server, assets_folder=str(tmp_path))
+    app.layout = html.Div([html.Button(id="btn"), html.Div(id="public"),
+                           html.Div(id={"type": "secret", "index": 0})])
+
+    @app.callback(Output("public", "children"),
+                  Output({"type": "secret", "index": ALL}, "children"),
+                  Input("btn", "n_clicks"))
+    def both(clicks: int | None) -> tuple[str, list[str]]:
+        return "public", ["secret data"]
+
+    manager.protect_dash(app, public_callbacks=["public"])
+    output = '..public.children...{"index":["ALL"],"type":"secret"}.children..'
+    body = {
+        "output": output,
+        "outputs": [{"id": "public", "property": "children"},
+                    [{"id": {"type": "secret", "index": 0}, "property": "children"}]],
+        "inputs": [{"id": "btn", "property": "n_clicks", "value": 1}],
+        "state": [], "changedPropIds": ["btn.n_clicks"],
+    }
+    response = await server.test_client().post("/_dash-update-component", json=body)
+    assert response.status_code == 401
+    assert "secret data" not in await response.get_data(as_text=True)

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from .config import AUTH_HEADER_NAME, COOKIE_DURATION, COOKIE_NAME, DEFAULTS, SESSION_KEYS
+from .config import (
+    AUTH_HEADER_NAME,
+    COOKIE_DURATION,
+    COOKIE_HTTPONLY,
+    COOKIE_NAME,
+    COOKIE_SAMESITE,
+    COOKIE_SECURE,
+    DEFAULTS,
+    EXEMPT_METHODS,
+    ID_ATTRIBUTE,
+    LOGIN_MESSAGE,
+    LOGIN_MESSAGE_CATEGORY,
+    REFRESH_MESSAGE,
+    REFRESH_MESSAGE_CATEGORY,
+    SESSION_KEYS,
+)
 from .login_manager import LoginManager
 from .mixins import AnonymousUserMixin, UserMixin
 from .signals import (
@@ -39,8 +54,17 @@ __version__ = "0.1.0"
 __all__ = [
     "AUTH_HEADER_NAME",
     "COOKIE_DURATION",
+    "COOKIE_HTTPONLY",
     "COOKIE_NAME",
+    "COOKIE_SAMESITE",
+    "COOKIE_SECURE",
     "DEFAULTS",
+    "EXEMPT_METHODS",
+    "ID_ATTRIBUTE",
+    "LOGIN_MESSAGE",
+    "LOGIN_MESSAGE_CATEGORY",
+    "REFRESH_MESSAGE",
+    "REFRESH_MESSAGE_CATEGORY",
     "SESSION_KEYS",
     "AnonymousUserMixin",
     "LoginManager",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from quart import Response, g, jsonify, redirect, request, websocket
+from quart import Response, g, jsonify, request, websocket
 
 from . import utils
 from .config import config_value
@@ -83,9 +83,7 @@ class _Guard:
         body = await request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
             return False
-        outputs = body.get("outputs")
-        specs = outputs if isinstance(outputs, list) else [outputs]
-        ids = [spec.get("id") for spec in specs if isinstance(spec, dict)]
+        ids = [spec.get("id") for spec in _flatten(body.get("outputs"))]
         if ids and all(self._is_public_id(cid) for cid in ids):
             return True
         if _PAGES_OUTPUT in ids:
@@ -102,7 +100,7 @@ class _Guard:
                     return _page_path(pathname) in self.public_pages
         return False
 
-    async def before_request(self) -> Response | None:
+    async def before_request(self) -> Any:
         name = self._name(request.endpoint)
         if name is None or name == "assets" or name.startswith(_STATIC_PREFIXES):
             return None
@@ -114,21 +112,20 @@ class _Guard:
             relative = _page_path(request.path[len(self.prefix) :])
             if relative in self.public_pages:
                 return None
-            return self._login_redirect()
+            return await self._login_redirect()
         if name in ("_dash-layout", "_dash-dependencies") and self.public_pages:
             return None
         if name == "_dash-update-component" and await self._public_callback():
             return None
         return _unauthorized_json()
 
-    def _login_redirect(self) -> Response:
-        view = self.manager._login_view()
-        if not view:
+    async def _login_redirect(self) -> Any:
+        """What ``login_required`` answers, with ``next`` as the browser sees the page."""
+        if not self.manager._login_view() and self.manager.unauthorized_callback is None:
             return _unauthorized_json()
         target = self._browser_path(request.path)
         query = request.query_string.decode("latin-1")
-        next_url = f"{target}?{query}" if query else target
-        return redirect(utils.login_url(view, next_url=next_url))  # type: ignore[return-value]
+        return await self.manager.unauthorized_async(f"{target}?{query}" if query else target)
 
     async def before_websocket(self) -> None:
         if self._name(websocket.endpoint) != "_dash-ws-callback":
@@ -137,6 +134,15 @@ class _Guard:
             return
         await websocket.accept()
         await websocket.close(4401, "Login required")
+
+
+def _flatten(outputs: Any) -> list[dict[str, Any]]:
+    """Every output spec of a request; wildcard (ALL) outputs come as nested lists."""
+    if isinstance(outputs, dict):
+        return [outputs]
+    if isinstance(outputs, list):
+        return [spec for item in outputs for spec in _flatten(item)]
+    return [{"id": None}]
 
 
 def _unauthorized_json() -> Response:

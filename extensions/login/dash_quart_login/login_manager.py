@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from dash import Dash
 
 C = TypeVar("C", bound=Callable[..., Any])
+#: Endpoints that serve files: the user is not loaded for them (nor needed).
+_STATIC_ENDPOINTS = ("static", "_favicon.ico")
 EXTENSION_KEY = "dash_quart_login"
 
 
@@ -119,6 +121,9 @@ class LoginManager:
         g._login_user = self.anonymous_user() if user is None else user
 
     async def _load_user(self) -> None:
+        endpoint = getattr(utils._connection(), "endpoint", None) or ""
+        if endpoint.endswith(_STATIC_ENDPOINTS) or "_dash-component-suites/" in endpoint:
+            return
         if self._user_callback is None and self._request_callback is None:
             raise RuntimeError(
                 "Missing user_loader or request_loader: register one with "
@@ -243,13 +248,16 @@ class LoginManager:
         return self._redirect_to(self._login_view(), self.login_message,
                                  self.login_message_category)
 
-    async def unauthorized_async(self) -> Any:
-        """:meth:`unauthorized` for async views (the handler may be ``async def``)."""
+    async def unauthorized_async(self, next_url: str | None = None) -> Any:
+        """:meth:`unauthorized` for async views (the handler may be ``async def``).
+
+        ``next_url`` replaces the request's URL as the page to come back to.
+        """
         user_unauthorized.send(current_app._get_current_object())  # type: ignore[attr-defined]
         if self.unauthorized_callback is not None:
             return await self._call(self.unauthorized_callback)
         return self._redirect_to(self._login_view(), self.login_message,
-                                 self.login_message_category)
+                                 self.login_message_category, next_url)
 
     def needs_refresh(self) -> Any:
         """Answer a stale login: the handler, a redirect to the refresh view, or a 401."""
@@ -273,7 +281,9 @@ class LoginManager:
             return self.blueprint_login_views[blueprint]
         return self.login_view
 
-    def _redirect_to(self, view: str | None, message: str | None, category: str) -> Any:
+    def _redirect_to(
+        self, view: str | None, message: str | None, category: str, next_url: str | None = None
+    ) -> Any:
         if not view:
             abort(401)
         if message:
@@ -281,11 +291,12 @@ class LoginManager:
             flashes = session.get("_flashes", [])
             flashes.append((category, text))
             session["_flashes"] = flashes
+        target = request.url if next_url is None else next_url
         if config_value("USE_SESSION_FOR_NEXT"):
             session["_id"] = self._session_identifier_generator()
-            session["next"] = utils.make_next_param(utils.expand_login_view(view), request.url)
+            session["next"] = utils.make_next_param(utils.expand_login_view(view), target)
             return redirect(utils.login_url(view))
-        return redirect(utils.login_url(view, next_url=request.url))
+        return redirect(utils.login_url(view, next_url=target))
 
     # Dash and Flask glue ------------------------------------------------------------------
 
