@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextvars import copy_context
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from quart import Response
 
@@ -51,7 +51,8 @@ class ServerSentEvent:
     """One event of a ``text/event-stream``.
 
     ``data`` may be a str (several lines become several ``data:`` lines, whatever the line
-    endings), or a dict or list (JSON-encoded); ``None`` sends no data line. ``event`` and
+    endings), or any other JSON value (JSON-encoded: ``True`` is sent as ``true``); ``None``
+    sends no data line. ``event`` and
     ``id`` must be single-line strings; ``retry`` (milliseconds) must be an int.
 
     .. versionadded:: 0.1
@@ -99,12 +100,10 @@ class ServerSentEvent:
             lines.append(f"retry: {self.retry}")
         if self.data is not None:
             text = self.data
-            if isinstance(text, (dict, list)):
-                text = json.dumps(text, separators=(",", ":"))
-            elif isinstance(text, bytes):
+            if isinstance(text, bytes):
                 text = text.decode("utf-8")
             elif not isinstance(text, str):
-                text = str(text)
+                text = json.dumps(text, separators=(",", ":"))
             lines.extend(f"data: {line}" for line in _LINE_BREAK.split(text))
         return ("\n".join(lines) + "\n\n").encode("utf-8")
 
@@ -134,17 +133,20 @@ async def _from_sync(source: Iterable[EventLike]) -> AsyncIterator[EventLike]:
     try:
         while True:
             item = await loop.run_in_executor(pool, context.run, _next_item, iterator)
-            if item is None:
+            if item is _END:
                 return
-            yield item
+            yield cast(EventLike, item)
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             await loop.run_in_executor(pool, context.run, close)
 
 
-def _next_item(iterator: Iterator[EventLike]) -> EventLike | None:
-    return next(iterator, None)
+_END = object()
+
+
+def _next_item(iterator: Iterator[EventLike]) -> object:
+    return next(iterator, _END)
 
 
 class EventStream(Response):

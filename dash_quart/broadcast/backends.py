@@ -13,6 +13,10 @@ from typing import Any, Protocol
 
 logger = logging.getLogger("dash_quart.broadcast")
 
+
+class BackendUnavailableError(ConnectionError):
+    """The broadcast backend (Redis) cannot be reached."""
+
 #: (event id, event type or None, data)
 Record = tuple[str, str | None, Any]
 Deliver = Callable[[str, Record], None]
@@ -27,6 +31,9 @@ class Backend(Protocol):
     async def publish(self, channel: str, event: str | None, data: Any) -> str: ...
 
     async def history(self, channel: str, after: str) -> list[Record]: ...
+
+    async def latest(self, channel: str) -> tuple[int, ...] | None:
+        """The key of the newest event id issued, or None when there is none."""
 
     async def listen(self, channel: str) -> None:
         """Make sure events published to ``channel`` (by any process) reach ``deliver``."""
@@ -44,6 +51,7 @@ class MemoryBackend:
         self._history: dict[str, deque[Record]] = {}
         self._size = history
         self._counter = itertools.count(1)
+        self._last = 0
 
     def parse_id(self, event_id: str) -> tuple[int, ...]:
         if not event_id.isascii() or not event_id.isdigit():
@@ -51,7 +59,9 @@ class MemoryBackend:
         return (int(event_id),)
 
     async def publish(self, channel: str, event: str | None, data: Any) -> str:
-        record: Record = (str(next(self._counter)), event, data)
+        json.dumps(data)
+        self._last = next(self._counter)
+        record: Record = (str(self._last), event, data)
         self._history.setdefault(channel, deque(maxlen=self._size)).append(record)
         self._deliver(channel, record)
         return record[0]
@@ -59,6 +69,9 @@ class MemoryBackend:
     async def history(self, channel: str, after: str) -> list[Record]:
         key = self.parse_id(after)
         return [r for r in self._history.get(channel, ()) if self.parse_id(r[0]) > key]
+
+    async def latest(self, channel: str) -> tuple[int, ...] | None:
+        return (self._last,) if self._last else None
 
     async def listen(self, channel: str) -> None:
         return None
@@ -114,26 +127,45 @@ class RedisBackend:
     def _record(entry_id: str, fields: dict[str, str]) -> Record:
         return (entry_id, fields.get("e") or None, json.loads(fields.get("d", "null")))
 
+    async def _redis(self, command: str, *args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        try:
+            return await getattr(self.client, command)(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise BackendUnavailableError(f"Redis is unavailable: {error}") from error
+
     async def publish(self, channel: str, event: str | None, data: Any) -> str:
         fields = {"e": event or "", "d": json.dumps(data, separators=(",", ":"))}
-        entry_id: str = await self.client.xadd(
-            self._key(channel), fields, maxlen=self._size, approximate=True
+        entry_id: str = await self._redis(
+            "xadd", self._key(channel), fields, maxlen=self._size, approximate=True
         )
         return entry_id
 
     async def history(self, channel: str, after: str) -> list[Record]:
-        entries = await self.client.xrange(self._key(channel), min=f"({after}", max="+")
-        return [self._record(entry_id, fields) for entry_id, fields in entries]
+        entries = await self._redis("xrange", self._key(channel), min=f"({after}", max="+")
+        return [r for r in (self._parse(channel, *entry) for entry in entries) if r is not None]
+
+    async def latest(self, channel: str) -> tuple[int, ...] | None:
+        newest = await self._redis("xrevrange", self._key(channel), count=1)
+        return self.parse_id(newest[0][0]) if newest else None
 
     async def listen(self, channel: str) -> None:
         reader = self._readers.get(channel)
         if reader is not None and not reader.done():
             return
-        latest = await self.client.xrevrange(self._key(channel), count=1)
-        cursor = latest[0][0] if latest else "0-0"
+        newest = await self._redis("xrevrange", self._key(channel), count=1)
+        cursor = newest[0][0] if newest else "0-0"
         self._readers[channel] = asyncio.create_task(
             self._read(channel, cursor), name=f"dash-quart-broadcast:{channel}"
         )
+
+    def _parse(self, channel: str, entry_id: str, fields: dict[str, str]) -> Record | None:
+        try:
+            return self._record(entry_id, fields)
+        except ValueError:
+            logger.warning("Skipping a malformed entry %s of channel %r", entry_id, channel)
+            return None
 
     async def unlisten(self, channel: str) -> None:
         reader = self._readers.pop(channel, None)
@@ -142,23 +174,27 @@ class RedisBackend:
             await asyncio.gather(reader, return_exceptions=True)
 
     async def _read(self, channel: str, cursor: str) -> None:
-        import redis
-
         key = self._key(channel)
         backoff = 0.1
         while True:
             try:
-                response = await self.client.xread({key: cursor}, block=5000, count=500)
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-                logger.warning("Redis broadcast reader for %r: %s; retrying", channel, error)
+                response = await self._redis("xread", {key: cursor}, block=5000, count=500)
+            except BackendUnavailableError as error:
+                logger.warning("Broadcast reader for %r: %s; retrying", channel, error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+                continue
+            except Exception:
+                logger.exception("Broadcast reader for %r failed; retrying", channel)
+                await asyncio.sleep(5.0)
                 continue
             backoff = 0.1
             for _key, entries in response or ():
                 for entry_id, fields in entries:
                     cursor = entry_id
-                    self._deliver(channel, self._record(entry_id, fields))
+                    record = self._parse(channel, entry_id, fields)
+                    if record is not None:
+                        self._deliver(channel, record)
 
     async def close(self) -> None:
         for channel in list(self._readers):

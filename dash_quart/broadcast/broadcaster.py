@@ -12,7 +12,7 @@ from typing import Any
 from quart import Quart, Response, jsonify, request
 
 from ..sse import EventStream, ServerSentEvent
-from .backends import Backend, MemoryBackend, Record, RedisBackend
+from .backends import Backend, BackendUnavailableError, MemoryBackend, Record, RedisBackend
 
 logger = logging.getLogger("dash_quart.broadcast")
 
@@ -126,9 +126,10 @@ class Broadcaster:
         """Yield ``channel``'s events: first those after ``last_event_id``, then live ones.
 
         Events are never repeated and, within the kept history, never skipped. With
-        ``announce``, a ``: subscribed`` comment comes first, once nothing published from
-        then on can be missed; :meth:`stream` uses it so that the response's headers (and
-        the browser's ``open`` event) are sent only then.
+        ``announce``, a ``: subscribed`` comment comes first, once no event published from
+        then on can be missed. A ``last_event_id`` newer than any event issued (from before
+        a restart of the in-memory backend) replays nothing. If the backend is unavailable,
+        a warning is logged and the iteration ends, so that the browser reconnects later.
         """
         check_channel(channel)
         last = None if last_event_id is None else self._backend.parse_id(last_event_id)
@@ -138,13 +139,23 @@ class Broadcaster:
         subscribers = self._subscribers.setdefault(channel, set())
         subscribers.add(subscriber)
         try:
-            await self._backend.listen(channel)
+            try:
+                await self._backend.listen(channel)
+                replay: list[Record] = []
+                if last is not None and last_event_id is not None:
+                    newest = await self._backend.latest(channel)
+                    if newest is None or last > newest:
+                        last = None
+                    else:
+                        replay = await self._backend.history(channel, last_event_id)
+            except BackendUnavailableError as error:
+                logger.warning("Cannot subscribe to %r: %s", channel, error)
+                return
             if announce:
                 yield ServerSentEvent(comment="subscribed")
-            if last_event_id is not None:
-                for record in await self._backend.history(channel, last_event_id):
-                    last = self._backend.parse_id(record[0])
-                    yield _event(record)
+            for record in replay:
+                last = self._backend.parse_id(record[0])
+                yield _event(record)
             while not subscriber.overflowed:
                 record = await subscriber.queue.get()
                 if subscriber.overflowed:

@@ -34,8 +34,14 @@
         var eventsKey = JSON.stringify(props.events || []);
         var count = React.useRef(props.n_messages || 0);
         var lastId = React.useRef(props.lastEventId || null);
+        var lastUrl = React.useRef(url);
 
         React.useEffect(function () {
+            if (lastUrl.current !== url) {
+                // A new stream: the previous one's event ids mean nothing to it.
+                lastUrl.current = url;
+                lastId.current = null;
+            }
             if (close || !url) {
                 setProps({readyState: 2});
                 return undefined;

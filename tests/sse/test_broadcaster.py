@@ -146,3 +146,32 @@ async def test_max_clients() -> None:
 def test_unsupported_url() -> None:
     with pytest.raises(ValueError, match="redis://"):
         Broadcaster(url="kafka://x")
+
+
+async def test_last_event_id_from_the_future_replays_nothing_and_misses_nothing() -> None:
+    broadcaster = Broadcaster()
+    await broadcaster.publish("restart", 0)
+    events = await _subscribed(broadcaster, "restart", last_event_id="100")
+    await broadcaster.publish("restart", 1)
+    [event] = await _take(events, 1)
+    assert json.loads(event.data) == 1
+
+
+async def test_data_that_is_not_json_is_refused_at_publish(broadcaster: Broadcaster) -> None:
+    import datetime
+
+    with pytest.raises(TypeError):
+        await broadcaster.publish("bad-data", {"when": datetime.datetime.now()})
+
+
+async def test_unavailable_redis_ends_the_subscription_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from dash_quart.testing import free_port
+
+    broadcaster = Broadcaster(url=f"redis://127.0.0.1:{free_port()}/0")
+    with caplog.at_level("WARNING", logger="dash_quart.broadcast"):
+        received = [event async for event in broadcaster.subscribe("down")]
+    assert received == []
+    assert "Cannot subscribe to 'down'" in caplog.text
+    await broadcaster.close()

@@ -84,3 +84,11 @@ def test_to_event_accepts_events_dicts_and_strings() -> None:
     assert to_event("z").encode() == b"data: z\n\n"
     with pytest.raises(TypeError, match="ServerSentEvent, dict or str"):
         to_event(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "line"), [(True, "true"), (None, None), (1.5, "1.5"),
+                                             ("text", "text"), ({"a": None}, '{"a":null}')])
+def test_scalars_are_json(value: object, line: str | None) -> None:
+    encoded = ServerSentEvent(value).encode()
+    expected = b"\n\n" if line is None else f"data: {line}\n\n".encode()
+    assert encoded == expected
