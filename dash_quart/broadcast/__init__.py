@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .backends import BackendUnavailableError as BackendUnavailableError
 from .broadcaster import Broadcaster as Broadcaster
 from .broadcaster import TooManyClientsError as TooManyClientsError
 
-__all__ = ["Broadcaster", "TooManyClientsError"]
+__all__ = ["BackendUnavailableError", "Broadcaster", "TooManyClientsError"]
