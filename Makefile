@@ -26,6 +26,7 @@ test: $(STAMP) system-deps
 bench: $(STAMP) system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.flask_bridge
+	$(PY) -m bench.sse
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
