@@ -11,7 +11,7 @@ PORT ?= 8050
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,docs,bench]'
+	$(PY) -m pip install --quiet -e '.[test,docs,bench,examples]'
 	$(PY) -m pip install --quiet -e extensions/login
 	$(PY) -m pip install --quiet -e extensions/caching
 	@touch $(STAMP)
