@@ -32,7 +32,7 @@ docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check dash_quart tests bench examples
+	$(VENV)/bin/ruff check dash_quart extensions tests bench examples
 	$(VENV)/bin/mypy
 
 # Debian packages the tests and benchmarks use: installed when running as root,
