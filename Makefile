@@ -31,6 +31,11 @@ bench: $(STAMP) system-deps
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
+# The benchmark summary in README.md, from the latest results in bench/results.
+.PHONY: readme
+readme: $(STAMP)
+	$(PY) -m bench.summary --write README.md
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dash_quart extensions tests bench examples
 	$(VENV)/bin/mypy
