@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "dash-quart showcase: open http://$(HOST):$(PORT)/ (CTRL + C to stop)"
+	@echo "dash-quart showcase: open http://$(HOST):$(PORT)/ and sign in as demo / demo-password (CTRL + C to stop)"
 	$(VENV)/bin/hypercorn --bind $(HOST):$(PORT) --access-logfile - examples.showcase.app:server
 
 test: $(STAMP) system-deps
