@@ -1,0 +1,1 @@
+"""Server-sent events: dash_quart's EventStream and Broadcaster against sse-starlette."""
