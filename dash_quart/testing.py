@@ -181,3 +181,60 @@ async def read_events(lines: AsyncIterator[str]) -> AsyncIterator[ReceivedEvent]
             current.id = value
         elif name == "retry" and value.isdigit():
             current.retry = int(value)
+
+
+@contextmanager
+def hypercorn_server(
+    target: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Run ``hypercorn <target>`` in a subprocess on a free loopback port; yield its URL.
+
+    ``args`` are extra Hypercorn options (``["--workers", "2"]``). On exit Hypercorn's main
+    process gets SIGTERM, as a process manager would send it, and a traceback in its error
+    output (other than cancelled tasks at shutdown) fails the caller::
+
+        with hypercorn_server("app:server", args=["--workers", "2"]) as url:
+            httpx.get(f"{url}/_dash-layout")
+
+    .. versionadded:: 0.1
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    binary = Path(sys.executable).with_name("hypercorn")
+    process = subprocess.Popen(
+        [str(binary), "--bind", f"127.0.0.1:{port}", *args, target],
+        cwd=cwd, env=dict(os.environ if env is None else env),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        try:
+            wait_for_port(port, timeout)
+        except TimeoutError:
+            process.kill()
+            raise
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+        assert process.stderr is not None
+        errors = process.stderr.read().decode()
+        process.stderr.close()
+    lines = errors.splitlines()
+    tracebacks = sum(line.startswith("Traceback") for line in lines)
+    cancelled = sum(line.strip() == "asyncio.exceptions.CancelledError" for line in lines)
+    if tracebacks > cancelled:
+        raise AssertionError(f"Hypercorn logged an error:\n{errors}")

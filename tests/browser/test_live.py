@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from dash_quart.testing import free_port, wait_for_port
+from dash_quart.testing import hypercorn_server
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -17,20 +14,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(name="live_url")
 def _live_url(subprocess_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    hypercorn = Path(sys.executable).with_name("hypercorn")
-    process = subprocess.Popen(
-        [str(hypercorn), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "1",
-         "examples.live.app:server"],
-        cwd=ROOT, env={**subprocess_env, "LIVE_TICK_SECONDS": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    env = {**subprocess_env, "LIVE_TICK_SECONDS": "1"}
+    with hypercorn_server("examples.live.app:server", env=env, cwd=str(ROOT),
+                          args=["--graceful-timeout", "1"]) as url:
+        yield url
 
 
 def test_live_page_updates_from_server_events(live_url: str, page: Page) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from dash_quart.testing import free_port, wait_for_port
+from dash_quart.testing import hypercorn_server
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -18,25 +16,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(name="showcase_url")
 def _showcase_url(subprocess_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    hypercorn = Path(sys.executable).with_name("hypercorn")
     env = {**subprocess_env, "SHOWCASE_DB": str(tmp_path / "users.sqlite3"),
            "SHOWCASE_REPORT_SECONDS": "0.5"}
-    process = subprocess.Popen(
-        [str(hypercorn), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "1",
-         "examples.showcase.app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        wait_for_port(port, timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        assert process.stderr is not None
-        errors = process.stderr.read().decode()
-        process.stderr.close()
-        assert "Traceback" not in errors.replace("CancelledError", ""), errors
+    with hypercorn_server("examples.showcase.app:server", env=env, cwd=str(ROOT),
+                          args=["--graceful-timeout", "1"]) as url:
+        yield url
 
 
 def test_showcase_tour(showcase_url: str, page: Page) -> None:

@@ -7,8 +7,6 @@ answered.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 import redis
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from dash_quart.testing import free_port, wait_for_port
+from dash_quart.testing import hypercorn_server
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -30,7 +28,6 @@ def _base_url(
     redis_url: str, subprocess_env: dict[str, str], tmp_path: Path
 ) -> Iterator[str]:
     redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
     env = {
         **subprocess_env,
         "REDIS_URL": redis_url,
@@ -39,23 +36,11 @@ def _base_url(
         "SHOWCASE_REPORT_SECONDS": "1",
         "SECRET_KEY": "production-test-secret",
     }
-    hypercorn = Path(sys.executable).with_name("hypercorn")
-    process = subprocess.Popen(
-        [str(hypercorn), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--graceful-timeout", "1", "examples.showcase.app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        wait_for_port(port, timeout=30)
-        _wait_ready(f"http://127.0.0.1:{port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        assert process.stderr is not None
-        errors = process.stderr.read().decode()
-        process.stderr.close()
-        assert "Traceback" not in errors.replace("CancelledError", ""), errors
+    args = ["--workers", "2", "--graceful-timeout", "1"]
+    with hypercorn_server("examples.showcase.app:server", env=env, cwd=str(ROOT),
+                          args=args) as url:
+        _wait_ready(url)
+        yield url
 
 
 def _wait_ready(base: str) -> None:
