@@ -27,6 +27,7 @@ bench: $(STAMP) system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.flask_bridge
 	$(PY) -m bench.sse
+	$(PY) -m bench.caching
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict

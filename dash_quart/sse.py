@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import re
@@ -223,7 +222,7 @@ async def _encode(
             pending.cancel()
             await asyncio.gather(pending, return_exceptions=True)
         closer = getattr(iterator, "aclose", None)
-        if closer is not None and inspect.iscoroutinefunction(closer):
+        if closer is not None:
             await closer()
 
 

@@ -7,28 +7,22 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import time
 from array import array
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from ..run import LOG_MARKERS
 from ..server import Server, ServerError, group_cpu_seconds, request
-from .client import Plan, child
+from .client import Plan
+from .clients import Clients, MeasureError, connect, split
 from .servers import SseServer, redis_answers, redis_connections
 
 #: What marks a server log line as trouble: the main benchmark's markers and warnings.
-MARKERS = (*LOG_MARKERS, "WARNING", "Warning", "retrying")
-
-
-class MeasureError(RuntimeError):
-    """A step of a measurement did not finish in time or answered wrongly."""
+MARKERS = (*LOG_MARKERS, "WARNING", "Warning", "retrying", "raised exception")
 
 
 @dataclass(frozen=True)
@@ -84,94 +78,6 @@ def wait_for_clients(port: int, expected: int, deadline: float) -> tuple[int, fl
         time.sleep(0.1)
 
 
-class Clients:
-    """Client processes, each holding a share of the connections; always :meth:`close` them."""
-
-    def __init__(self, plans: list[Plan]) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.procs: list[BaseProcess] = []
-        self.pipes: list[Connection] = []
-        for plan in plans:
-            mine, theirs = context.Pipe()
-            proc = context.Process(target=child, args=(theirs, plan), daemon=True)
-            proc.start()
-            theirs.close()
-            self.procs.append(proc)
-            self.pipes.append(mine)
-
-    def _receive(self, timeout: float, step: str) -> list[dict[str, Any]]:
-        end = time.monotonic() + timeout
-        found: list[dict[str, Any]] = []
-        for pipe, proc in zip(self.pipes, self.procs, strict=True):
-            try:
-                ready = pipe.poll(max(0.0, end - time.monotonic()))
-                message = pipe.recv() if ready else None
-            except EOFError:
-                message = None
-            if not isinstance(message, dict):
-                raise MeasureError(f"client process {proc.pid} sent nothing at {step}")
-            found.append(message)
-        return found
-
-    def connected(self, timeout: float) -> list[dict[str, Any]]:
-        return self._receive(timeout, "connect")
-
-    def stop_at(self, when: float) -> None:
-        for pipe in self.pipes:
-            pipe.send(when)
-
-    def results(self, timeout: float) -> list[dict[str, Any]]:
-        return self._receive(timeout, "results")
-
-    def close(self) -> None:
-        """Tell every client to stop now (harmless if it has), then reap them all."""
-        for pipe in self.pipes:
-            try:
-                pipe.send(time.time())
-            except OSError:
-                pass
-        end = time.monotonic() + 15
-        for proc in self.procs:
-            proc.join(timeout=max(0.0, end - time.monotonic()))
-        for proc in self.procs:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(timeout=10)
-        for pipe in self.pipes:
-            pipe.close()
-
-    def __enter__(self) -> Clients:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def split(total: int, parts: int) -> list[int]:
-    """``total`` as ``parts`` near-equal positive shares (fewer parts if total is small)."""
-    parts = max(1, min(parts, total))
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
-def _connect(plans: list[Plan], opts: Options) -> tuple[Clients, dict[str, Any]]:
-    clients = Clients(plans)
-    try:
-        messages = clients.connected(opts.connect_deadline + 60)
-    except BaseException:
-        clients.close()
-        raise
-    errors: dict[str, int] = {}
-    for message in messages:
-        for reason, count in message["errors"].items():
-            errors[reason] = errors.get(reason, 0) + count
-    summary = {
-        "connected": sum(m["connected"] for m in messages),
-        "connect_errors": errors,
-        "connect_s": max(m["connect_s"] for m in messages),
-    }
-    return clients, summary
-
-
 def start_server(config: SseServer, log: Path, env: dict[str, str]) -> tuple[Server, int]:
     """Start ``config``'s server and return it with its worker's pid."""
     server = Server(config, log, env)
@@ -196,7 +102,7 @@ def idle(
     record: dict[str, Any] = {}
     try:
         plan = Plan(server.port, "/idle", 20, parse=False, batch=opts.batch)
-        clients, _ = _connect([plan], opts)
+        clients, _ = connect([plan], opts.connect_deadline)
         with clients:
             clients.stop_at(time.time())
             clients.results(30)
@@ -207,7 +113,7 @@ def idle(
             Plan(server.port, "/idle", n, parse=False, batch=opts.batch,
                  connect_deadline=opts.connect_deadline)
         ]  # fmt: skip
-        clients, summary = _connect(plans, opts)
+        clients, summary = connect(plans, opts.connect_deadline)
         with clients:
             record.update(summary)
             time.sleep(opts.settle)
@@ -247,7 +153,9 @@ def fanout_on(
     with ExitStack() as stack:
         primed = 0
         if opts.primer:
-            primer, _ = _connect([Plan(server.port, "/events", 1, parse=False)], opts)
+            primer, _ = connect(
+                [Plan(server.port, "/events", 1, parse=False)], opts.connect_deadline
+            )
             stack.enter_context(primer)
             stack.callback(_release, primer)
             primed, _ = wait_for_clients(server.port, 1, 30.0)
@@ -287,7 +195,7 @@ def _fanout(
              connect_deadline=opts.connect_deadline)
         for share in split(n, opts.client_procs)
     ]  # fmt: skip
-    clients, record = _connect(plans, opts)
+    clients, record = connect(plans, opts.connect_deadline)
     with clients:
         subscribed, _ = wait_for_clients(server.port, record["connected"] + primed, 30.0)
         record["server_clients"] = subscribed - primed

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..profile import find_py_spy, short
 from . import measure, servers
-from .run import raise_open_files
+from .host import raise_open_files
 
 SEND = "socket send"
 LAYERS: dict[str, tuple[str, ...]] = {

@@ -229,7 +229,7 @@ def fanout_table(rows: list[dict[str, Any]]) -> str:
     header = ["config", "clients", "reps", "all subscribed", "p50 ms", "p99 ms", "p99 all ms",
               "max ms", "delivered %", "deliveries/s", "publish lag max ms", "server CPU %",
               "redis CPU %", "redis conns with/after", "client CPU % max", "dropped",
-              "log problems"]  # fmt: skip
+              "left after close", "log problems"]  # fmt: skip
     lines = []
     for r in rows:
         client = r["client_cpu_max_pct"]
@@ -246,10 +246,10 @@ def fanout_table(rows: list[dict[str, Any]]) -> str:
                 "-" if r["redis_connections"] is None
                 else f"{r['redis_connections']}/{r['redis_connections_after_close']}",
                 _num(client, ".0f") + (" saturated" if saturated else ""),
-                str(r["dropped"]), str(r["log_problem_lines"]),
+                str(r["dropped"]), str(r["left_after_close"]), str(r["log_problem_lines"]),
             ]
         )  # fmt: skip
-    return table(header, lines, right=set(range(1, 17)) - {3})
+    return table(header, lines, right=set(range(1, 18)) - {3})
 
 
 def target_lines(entries: list[dict[str, Any]]) -> str:

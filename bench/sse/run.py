@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +30,9 @@ from ..machine import describe, loadavg, versions
 from ..run import RESULTS, save
 from ..server import ServerError
 from . import measure, report, servers
-from .measure import MeasureError, Options
+from .clients import MeasureError
+from .host import extra_versions, other_benchmarks, raise_open_files, source_state
+from .measure import Options
 
 TESTS = ("idle", "fanout")
 
@@ -68,7 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--clients", type=_ints, help="fan-out clients, comma list (default 100,1000,5000)")
     add("--reps", type=int, default=3, help="repetitions; medians are reported (default 3)")
     add("--reps-largest", type=int, default=1, help="repetitions of the largest size of "
-        "each test (default 1, so that a full run takes about 15 minutes)")  # fmt: skip
+        "each test (default 1: a full run then takes about 17 minutes)")  # fmt: skip
     add("--rate", type=float, default=20.0, help="events published a second (default 20)")
     add("--seconds", type=float, default=10.0, help="seconds of publishing (default 10)")
     add("--grace", type=float, default=5.0, help="seconds clients keep reading after (5)")
@@ -94,50 +93,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not 0 < args.rate * args.seconds <= 10_000 or args.grace < 0:
         parser.error("publish between 1 and 10,000 events, with a grace of 0 s or more")
     return args
-
-
-def raise_open_files(needed: int) -> tuple[int, int]:
-    """Raise ``RLIMIT_NOFILE`` for this process and the servers and clients it starts."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = max(soft, needed)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)
-
-
-def other_benchmarks() -> list[str]:
-    """Command lines of other ``python -m bench.*`` runs on this machine."""
-    proc = subprocess.run(["pgrep", "-af", r"[-]m bench\.[a-z_]+"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    return [line for line in proc.stdout.splitlines() if "bench.sse" not in line]
-
-
-def extra_versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for name in ("sse-starlette", "anyio", "redis"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    binary = shutil.which("redis-server")
-    if binary:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
-        found["redis-server"] = out.stdout.strip()
-    return found
-
-
-def source_state() -> dict[str, Any]:
-    """The commit measured, and whether dash_quart differed from it."""
-
-    def git(*argv: str) -> str:
-        proc = subprocess.run(["git", *argv], capture_output=True, text=True, check=False,
-                              cwd=Path(__file__).resolve().parent)  # fmt: skip
-        return proc.stdout.strip()
-
-    changes = git("status", "--porcelain", "--", "../../dash_quart")
-    return {"commit": git("rev-parse", "HEAD"), "dash_quart_changes": changes}
 
 
 @contextmanager

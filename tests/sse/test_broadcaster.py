@@ -175,3 +175,22 @@ async def test_unavailable_redis_ends_the_subscription_with_a_warning(
     assert received == []
     assert "Cannot subscribe to 'down'" in caplog.text
     await broadcaster.close()
+
+
+async def test_concurrent_subscribers_each_get_one_copy() -> None:
+    broadcaster = Broadcaster(client_queue=8)
+    streams = [broadcaster.subscribe("crowd") for _ in range(30)]
+    firsts = [asyncio.ensure_future(anext(s)) for s in streams]
+    async with asyncio.timeout(5):
+        while broadcaster.client_count < 30 or not _listening(broadcaster, "crowd"):
+            await asyncio.sleep(0.01)
+    await broadcaster.publish("crowd", "once")
+    await broadcaster.publish("crowd", "twice")
+    async with asyncio.timeout(5):
+        got = [await first for first in firsts]
+        seconds = [await anext(s) for s in streams]
+    assert {e.data for e in got} == {"once"}
+    assert {e.data for e in seconds} == {"twice"}
+    for stream in streams:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broadcaster.client_count == 0

@@ -154,3 +154,21 @@ async def test_max_clients_is_503_with_retry_after(client: httpx.AsyncClient) ->
             assert second.headers["retry-after"] == "5"
     finally:
         stream_app.broadcaster.max_clients = None
+
+
+async def test_closing_the_body_mid_stream_closes_the_source() -> None:
+    from dash_quart.sse import _encode
+
+    closed: list[bool] = []
+
+    async def source() -> AsyncIterator[str]:
+        try:
+            while True:
+                yield "tick"
+        finally:
+            closed.append(True)
+
+    body = _encode(source(), ping=None, send_timeout=None)
+    assert await anext(body) == b"data: tick\n\n"
+    await body.aclose()  # what the server does when the client goes away mid-send
+    assert closed == [True]
