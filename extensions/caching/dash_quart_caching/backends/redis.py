@@ -131,6 +131,7 @@ class RedisCache(BaseCache):
             # A cache must fail fast: one quick retry, not redis-py's ten with backoff.
             options.setdefault("retry", Retry(ExponentialBackoff(cap=0.05, base=0.01), 1))
             options.setdefault("socket_connect_timeout", 2.0)
+            options.setdefault("socket_timeout", 2.0)
             if self._url:
                 for name in ("host", "port"):
                     options.pop(name, None)
