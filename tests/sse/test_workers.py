@@ -100,6 +100,11 @@ async def test_publish_on_one_worker_reaches_both(two_workers: str) -> None:
         ):
             events_a = read_events(stream_a.aiter_lines())
             events_b = read_events(stream_b.aiter_lines())
+            # Publish only once both workers have subscribed (the ": subscribed" comment).
+            for events in (events_a, events_b):
+                async with asyncio.timeout(10):
+                    while "subscribed" not in (await anext(events)).comments:
+                        pass
             async with httpx.AsyncClient(base_url=two_workers, trust_env=False) as publisher:
                 ids = []
                 deadline = time.monotonic() + 10
