@@ -19,9 +19,10 @@ import asyncio
 import json
 import logging
 import re
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextvars import copy_context
-from typing import Any, Union, cast
+from typing import Any, Protocol, Union, cast
 
 from quart import Response
 
@@ -148,6 +149,110 @@ def _next_item(iterator: Iterator[EventLike]) -> object:
     return next(iterator, _END)
 
 
+class ChunkFeed(Protocol):
+    """What :func:`_encode` reads: encoded chunks, and a way to ask for a keepalive.
+
+    ``next_chunk()`` returns the next bytes to send (several events may be joined), or
+    ``None`` at the end. ``want_ping()`` asks it to return a ping if nothing else is
+    waiting. ``aclose()`` releases whatever the feed holds.
+    """
+
+    async def next_chunk(self) -> bytes | None: ...
+
+    def want_ping(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+#: How much ``next_chunk`` joins into one send when events are waiting.
+COALESCE_BYTES = 64 * 1024
+
+
+def join_chunks(chunks: deque[bytes]) -> bytes:
+    """Pop the first chunk, joined with those after it up to ``COALESCE_BYTES``."""
+    first = chunks.popleft()
+    if not chunks or len(first) >= COALESCE_BYTES:
+        return first
+    parts = [first]
+    size = len(first)
+    while chunks and size + len(chunks[0]) <= COALESCE_BYTES:
+        size += len(chunks[0])
+        parts.append(chunks.popleft())
+    return b"".join(parts)
+
+
+class _Pump:
+    """A feed that runs an async iterator of events in one task of its own.
+
+    The task encodes each item as it comes and stays at most ``ahead`` chunks ahead of the
+    client, so a source is never read much faster than its client takes the events.
+    """
+
+    __slots__ = ("ahead", "chunks", "error", "finished", "iterator", "room", "task", "waiter")
+
+    def __init__(self, events: AsyncIterable[EventLike], ahead: int = 8) -> None:
+        self.iterator: AsyncIterator[EventLike] = aiter(events)
+        self.chunks: deque[bytes] = deque()
+        self.ahead = ahead
+        self.waiter: asyncio.Future[None] | None = None
+        self.room: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.finished = False
+        self.error: BaseException | None = None
+
+    async def next_chunk(self) -> bytes | None:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        while not self.chunks:
+            if self.finished:
+                if self.error is not None:
+                    raise self.error
+                return None
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        chunk = join_chunks(self.chunks)
+        _wake(self.room)
+        return chunk
+
+    def want_ping(self) -> None:
+        if not self.chunks:
+            self.chunks.append(_PING)
+            _wake(self.waiter)
+
+    async def _run(self) -> None:
+        try:
+            async for item in self.iterator:
+                self.chunks.append(to_event(item).encode())
+                _wake(self.waiter)
+                while len(self.chunks) >= self.ahead:
+                    self.room = asyncio.get_running_loop().create_future()
+                    try:
+                        await self.room
+                    finally:
+                        self.room = None
+        except Exception as error:  # handed to the response, which logs it
+            self.error = error
+        finally:
+            self.finished = True
+            _wake(self.waiter)
+
+    async def aclose(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        closer = getattr(self.iterator, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 class EventStream(Response):
     """A streaming ``text/event-stream`` response.
 
@@ -156,76 +261,126 @@ class EventStream(Response):
     is sent every ``ping`` seconds so that proxies keep the connection open. When the client
     disconnects, or a send stalls for more than ``send_timeout`` seconds, ``source`` is
     closed (its ``finally`` blocks run). Quart's ``RESPONSE_TIMEOUT`` does not apply.
+    Events that are ready together go out in one write.
 
     .. versionadded:: 0.1
     """
 
     def __init__(
         self,
-        source: AsyncIterable[EventLike] | Iterable[EventLike],
+        source: AsyncIterable[EventLike] | Iterable[EventLike] | ChunkFeed,
         *,
         ping: float | None = 15,
         send_timeout: float | None = 30,
         headers: Mapping[str, str] | None = None,
         status: int = 200,
     ) -> None:
-        if isinstance(source, AsyncIterable):
-            events: AsyncIterable[EventLike] = source
-        elif isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
-            events = _from_sync(source)
-        else:
-            raise TypeError("EventStream needs an iterator of events, not a single value.")
+        feed = _feed(source)
         base = {
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",
         }
         super().__init__(
-            _encode(events, ping, send_timeout), status=status, headers={**base, **(headers or {})}
+            _encode(feed, ping, send_timeout),
+            status=status,
+            headers={**base, **(headers or {})},
         )
         self.timeout = None
 
 
+def _feed(source: AsyncIterable[EventLike] | Iterable[EventLike] | ChunkFeed) -> ChunkFeed:
+    if isinstance(source, AsyncIterable):
+        return _Pump(source)
+    if isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
+        if not hasattr(source, "next_chunk"):
+            raise TypeError("EventStream needs an iterator of events, not a single value.")
+        return cast(ChunkFeed, source)
+    return _Pump(_from_sync(source))
+
+
 async def _encode(
-    events: AsyncIterable[EventLike], ping: float | None, send_timeout: float | None
+    source: AsyncIterable[EventLike] | Iterable[EventLike] | ChunkFeed,
+    ping: float | None,
+    send_timeout: float | None,
 ) -> AsyncIterator[bytes]:
-    """Encode events, interleave pings, and close ``events`` however the stream ends."""
-    iterator = aiter(events)
-    task = asyncio.current_task()
+    """Send the feed's chunks, with pings between them, and close it however the stream ends."""
+    feed = _feed(source)
     loop = asyncio.get_running_loop()
-    pending: asyncio.Task[EventLike] | None = None
+    task = asyncio.current_task()
+    clock = _Clock(loop, task, feed, ping, send_timeout)
     try:
         while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(iterator))
-            done, _ = await asyncio.wait({pending}, timeout=ping)
-            if done:
-                finished, pending = pending, None
-                try:
-                    chunk = to_event(finished.result()).encode()
-                except StopAsyncIteration:
-                    return
-            else:
-                chunk = _PING
-            watchdog = (
-                loop.call_later(send_timeout, _cancel_stalled, task, send_timeout)
-                if send_timeout is not None and task is not None
-                else None
-            )
-            try:
-                yield chunk
-            finally:
-                if watchdog is not None:
-                    watchdog.cancel()
+            chunk = await feed.next_chunk()
+            if chunk is None:
+                return
+            clock.since = loop.time()
+            if clock.handle is None:
+                clock.arm()
+            yield chunk
+            clock.last = loop.time()
+            clock.since = None
+            if clock.handle is None:
+                clock.arm()
     finally:
-        if pending is not None:
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
-        closer = getattr(iterator, "aclose", None)
-        if closer is not None:
-            await closer()
+        clock.stop()
+        await feed.aclose()
 
 
-def _cancel_stalled(task: asyncio.Task[Any], send_timeout: float) -> None:
-    logger.info("Closing an event stream whose client did not read for %s s", send_timeout)
-    task.cancel()
+class _Clock:
+    """One timer per stream for its pings and its send timeout, re-armed only when it fires.
+
+    The stream notes when a send starts (``since``) and when the last one ended (``last``);
+    the timer compares those with the time when it fires, instead of a timer per event.
+    """
+
+    __slots__ = ("feed", "handle", "last", "loop", "ping", "send_timeout", "since", "task")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any] | None,
+        feed: ChunkFeed,
+        ping: float | None,
+        send_timeout: float | None,
+    ) -> None:
+        self.loop = loop
+        self.task = task
+        self.feed = feed
+        self.ping = ping
+        self.send_timeout = send_timeout if task is not None else None
+        self.last = loop.time()
+        self.since: float | None = None
+        self.handle: asyncio.TimerHandle | None = None
+        self.arm()
+
+    def arm(self) -> None:
+        due: float | None = None
+        if self.since is not None:
+            if self.send_timeout is not None:
+                due = self.since + self.send_timeout
+        elif self.ping is not None:
+            due = self.last + self.ping
+        self.handle = None if due is None else self.loop.call_at(due, self.fire)
+
+    def fire(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        if self.since is not None:
+            if self.send_timeout is not None and now - self.since >= self.send_timeout:
+                logger.info(
+                    "Closing an event stream whose client did not read for %s s",
+                    self.send_timeout,
+                )
+                assert self.task is not None
+                self.task.cancel()
+                return
+        elif self.ping is not None and now - self.last >= self.ping:
+            self.last = now
+            self.feed.want_ping()
+        self.arm()
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None

@@ -85,6 +85,31 @@ class MemoryBackend:
 
 _STREAM_ID = re.compile(r"^(\d+)-(\d+)$")
 
+#: How long one ``XREAD`` blocks: well under redis-py's default socket timeout of 5 s, so a
+#: quiet channel's read returns empty instead of timing out and reconnecting.
+READ_BLOCK_MS = 2000
+
+
+class _Reader:
+    """A channel's reader task, and the future it resolves once it is following the stream."""
+
+    __slots__ = ("ready", "stopping", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.task: asyncio.Task[None]
+        self.stopping = False
+
+    def stopped(self, task: asyncio.Task[None]) -> None:
+        """Fail ``ready`` if the task ended before it: subscribers must not wait forever."""
+        if self.ready.done():
+            return
+        error = None if task.cancelled() else task.exception()
+        self.ready.set_exception(
+            error if error is not None else BackendUnavailableError("The reader was stopped.")
+        )
+        self.ready.exception()  # marked as retrieved: its subscriber may have gone already
+
 
 class RedisBackend:
     """Events in one Redis Stream per channel: fan-out and replay across workers and hosts.
@@ -106,7 +131,7 @@ class RedisBackend:
         self._prefix = prefix
         self._factory = aioredis.from_url
         self._client: Any = None
-        self._readers: dict[str, asyncio.Task[None]] = {}
+        self._readers: dict[str, _Reader] = {}
 
     @property
     def client(self) -> Any:
@@ -152,13 +177,15 @@ class RedisBackend:
 
     async def listen(self, channel: str) -> None:
         reader = self._readers.get(channel)
-        if reader is not None and not reader.done():
-            return
-        newest = await self._redis("xrevrange", self._key(channel), count=1)
-        cursor = newest[0][0] if newest else "0-0"
-        self._readers[channel] = asyncio.create_task(
-            self._read(channel, cursor), name=f"dash-quart-broadcast:{channel}"
-        )
+        if reader is None or reader.task.done():
+            # Registered before anything is awaited: subscribers arriving together share it.
+            reader = _Reader(asyncio.get_running_loop())
+            reader.task = asyncio.create_task(
+                self._read(channel, reader), name=f"dash-quart-broadcast:{channel}"
+            )
+            reader.task.add_done_callback(reader.stopped)
+            self._readers[channel] = reader
+        await asyncio.shield(reader.ready)
 
     def _parse(self, channel: str, entry_id: str, fields: dict[str, str]) -> Record | None:
         try:
@@ -170,15 +197,25 @@ class RedisBackend:
     async def unlisten(self, channel: str) -> None:
         reader = self._readers.pop(channel, None)
         if reader is not None:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            # Not cancelled mid-command: the reader stops after its current XREAD returns
+            # (within READ_BLOCK_MS), and its connection goes back to the pool intact.
+            reader.stopping = True
 
-    async def _read(self, channel: str, cursor: str) -> None:
+    async def _read(self, channel: str, reader: _Reader) -> None:
+        """Find the channel's newest entry, say so through ``reader.ready``, then follow it."""
         key = self._key(channel)
+        try:
+            newest = await self._redis("xrevrange", key, count=1)
+        except BaseException:
+            if self._readers.get(channel) is reader:
+                del self._readers[channel]
+            raise
+        cursor = newest[0][0] if newest else "0-0"
+        reader.ready.set_result(None)
         backoff = 0.1
-        while True:
+        while not reader.stopping:
             try:
-                response = await self._redis("xread", {key: cursor}, block=5000, count=500)
+                response = await self._redis("xread", {key: cursor}, block=READ_BLOCK_MS, count=500)
             except BackendUnavailableError as error:
                 logger.warning("Broadcast reader for %r: %s; retrying", channel, error)
                 await asyncio.sleep(backoff)
@@ -191,14 +228,23 @@ class RedisBackend:
             backoff = 0.1
             for _key, entries in response or ():
                 for entry_id, fields in entries:
+                    if reader.stopping:
+                        return
                     cursor = entry_id
                     record = self._parse(channel, entry_id, fields)
                     if record is not None:
                         self._deliver(channel, record)
 
     async def close(self) -> None:
-        for channel in list(self._readers):
-            await self.unlisten(channel)
+        readers = list(self._readers.values())
+        self._readers.clear()
+        for reader in readers:
+            reader.stopping = True
+        tasks = [reader.task for reader in readers if not reader.task.done()]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=READ_BLOCK_MS / 1000 + 1)
+            for task in late:
+                task.cancel()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

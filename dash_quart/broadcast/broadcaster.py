@@ -6,12 +6,13 @@ import asyncio
 import json
 import logging
 import re
+from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from quart import Quart, Response, jsonify, request
 
-from ..sse import EventStream, ServerSentEvent
+from ..sse import _PING, EventStream, ServerSentEvent, join_chunks
 from .backends import Backend, BackendUnavailableError, MemoryBackend, Record, RedisBackend
 
 logger = logging.getLogger("dash_quart.broadcast")
@@ -23,12 +24,73 @@ class TooManyClientsError(RuntimeError):
     """The broadcaster already serves ``max_clients`` subscribers in this process."""
 
 
-class _Subscriber:
-    __slots__ = ("overflowed", "queue")
+class _Entry(NamedTuple):
+    """A published record as subscribers take it: sort key, record, encoded event."""
 
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[Record] = asyncio.Queue(maxsize=size)
+    key: tuple[int, ...]
+    record: Record
+    chunk: bytes
+
+
+class _Subscriber:
+    """One subscription's bounded backlog, and the task waiting for it.
+
+    ``offer`` is called by the backend for every published event; past ``capacity`` events
+    the subscriber is marked ``overflowed`` and gets nothing more.
+    """
+
+    __slots__ = ("capacity", "entries", "last", "overflowed", "ping_due", "waiter")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.entries: deque[_Entry] = deque()
+        self.last: tuple[int, ...] | None = None
         self.overflowed = False
+        self.ping_due = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    def offer(self, entry: _Entry) -> bool:
+        """Queue ``entry``; ``False`` if that overflowed the backlog."""
+        if self.overflowed:
+            return True
+        if len(self.entries) >= self.capacity:
+            self.overflowed = True
+            self.entries.clear()
+            self._wake()
+            return False
+        self.entries.append(entry)
+        self._wake()
+        return True
+
+    def want_ping(self) -> None:
+        self.ping_due = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once there are entries, an overflow or a ping to send."""
+        while not self.entries and not self.overflowed and not self.ping_due:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+
+    def fresh(self) -> list[_Entry]:
+        """Take the queued entries newer than the last one taken (replay may overlap)."""
+        out: list[_Entry] = []
+        entries = self.entries
+        while entries:
+            entry = entries.popleft()
+            if self.last is not None and entry.key <= self.last:
+                continue
+            self.last = entry.key
+            out.append(entry)
+        return out
 
 
 def check_channel(channel: str) -> str:
@@ -108,14 +170,16 @@ class Broadcaster:
         return await self._backend.publish(channel, event, data)
 
     def _deliver(self, channel: str, record: Record) -> None:
-        for subscriber in tuple(self._subscribers.get(channel, ())):
-            if subscriber.overflowed:
-                continue
-            try:
-                subscriber.queue.put_nowait(record)
-            except asyncio.QueueFull:
-                subscriber.overflowed = True
+        subscribers = self._subscribers.get(channel)
+        if not subscribers:
+            return
+        entry = self._entry(record)
+        for subscriber in tuple(subscribers):
+            if not subscriber.offer(entry):
                 logger.info("Disconnecting a slow subscriber of %r (queue full)", channel)
+
+    def _entry(self, record: Record) -> _Entry:
+        return _Entry(self._backend.parse_id(record[0]), record, _event(record).encode())
 
     def parse_event_id(self, event_id: str) -> tuple[int, ...]:
         return self._backend.parse_id(event_id)
@@ -131,45 +195,65 @@ class Broadcaster:
         a restart of the in-memory backend) replays nothing. If the backend is unavailable,
         a warning is logged and the iteration ends, so that the browser reconnects later.
         """
+        subscriber, replay = await self._join(channel, last_event_id)
+        try:
+            if subscriber is None:
+                return
+            if announce:
+                yield ServerSentEvent(comment="subscribed")
+            for entry in replay:
+                yield _event(entry.record)
+            while True:
+                await subscriber.wait()
+                if subscriber.overflowed:
+                    return
+                for entry in subscriber.fresh():
+                    yield _event(entry.record)
+        finally:
+            await self._leave(channel, subscriber)
+
+    async def _join(
+        self, channel: str, last_event_id: str | None
+    ) -> tuple[_Subscriber | None, list[_Entry]]:
+        """Register a subscriber, start listening, and fetch what it missed.
+
+        The subscriber is registered before anything is awaited, so that events published
+        meanwhile queue up; ``fresh()`` drops those that the replay already holds.
+        """
         check_channel(channel)
         last = None if last_event_id is None else self._backend.parse_id(last_event_id)
         if self.max_clients is not None and self.client_count >= self.max_clients:
             raise TooManyClientsError(f"{self.max_clients} clients are connected already.")
         subscriber = _Subscriber(self.client_queue)
-        subscribers = self._subscribers.setdefault(channel, set())
-        subscribers.add(subscriber)
+        self._subscribers.setdefault(channel, set()).add(subscriber)
         try:
-            try:
-                await self._backend.listen(channel)
-                replay: list[Record] = []
-                if last is not None and last_event_id is not None:
-                    newest = await self._backend.latest(channel)
-                    if newest is None or last > newest:
-                        last = None
-                    else:
-                        replay = await self._backend.history(channel, last_event_id)
-            except BackendUnavailableError as error:
-                logger.warning("Cannot subscribe to %r: %s", channel, error)
-                return
-            if announce:
-                yield ServerSentEvent(comment="subscribed")
-            for record in replay:
-                last = self._backend.parse_id(record[0])
-                yield _event(record)
-            while not subscriber.overflowed:
-                record = await subscriber.queue.get()
-                if subscriber.overflowed:
-                    return
-                key = self._backend.parse_id(record[0])
-                if last is not None and key <= last:
-                    continue
-                last = key
-                yield _event(record)
-        finally:
-            subscribers.discard(subscriber)
-            if not subscribers:
-                self._subscribers.pop(channel, None)
-                await self._backend.unlisten(channel)
+            await self._backend.listen(channel)
+            replay: list[_Entry] = []
+            if last is not None and last_event_id is not None:
+                newest = await self._backend.latest(channel)
+                if newest is not None and last <= newest:
+                    subscriber.last = last
+                    records = await self._backend.history(channel, last_event_id)
+                    replay = [self._entry(record) for record in records]
+            if replay:
+                subscriber.last = replay[-1].key
+        except BackendUnavailableError as error:
+            logger.warning("Cannot subscribe to %r: %s", channel, error)
+            await self._leave(channel, subscriber)
+            return None, []
+        except BaseException:
+            await self._leave(channel, subscriber)
+            raise
+        return subscriber, replay
+
+    async def _leave(self, channel: str, subscriber: _Subscriber | None) -> None:
+        subscribers = self._subscribers.get(channel)
+        if subscriber is None or subscribers is None or subscriber not in subscribers:
+            return
+        subscribers.discard(subscriber)
+        if not subscribers:
+            self._subscribers.pop(channel, None)
+            await self._backend.unlisten(channel)
 
     def stream(
         self,
@@ -200,14 +284,64 @@ class Broadcaster:
             response.headers["Retry-After"] = "5"
             return response
         return EventStream(
-            self.subscribe(channel, last_event_id, announce=True),
-            ping=ping,
-            send_timeout=send_timeout,
+            _SubscriptionFeed(self, channel, last_event_id), ping=ping, send_timeout=send_timeout
         )
 
     async def close(self) -> None:
         """Stop the backend's readers and close its connections."""
         await self._backend.close()
+
+
+_SUBSCRIBED = ServerSentEvent(comment="subscribed").encode()
+
+
+class _SubscriptionFeed:
+    """An ``EventStream`` feed straight from a subscriber's backlog.
+
+    Each event was encoded once when it was published; events waiting together go out
+    in one write; pings are asked of the subscriber, so a stream has no task of its own.
+    """
+
+    def __init__(
+        self, broadcaster: Broadcaster, channel: str, last_event_id: str | None
+    ) -> None:
+        self.broadcaster = broadcaster
+        self.channel = channel
+        self.last_event_id = last_event_id
+        self.subscriber: _Subscriber | None = None
+        self.chunks: deque[bytes] = deque()
+        self.joined = False
+
+    async def next_chunk(self) -> bytes | None:
+        if not self.joined:
+            self.joined = True
+            subscriber, replay = await self.broadcaster._join(self.channel, self.last_event_id)
+            if subscriber is None:
+                return None
+            self.subscriber = subscriber
+            self.chunks.append(_SUBSCRIBED)
+            self.chunks.extend(entry.chunk for entry in replay)
+        subscriber = self.subscriber
+        if subscriber is None:
+            return None
+        while not self.chunks:
+            await subscriber.wait()
+            if subscriber.overflowed:
+                return None
+            self.chunks.extend(entry.chunk for entry in subscriber.fresh())
+            if subscriber.ping_due:
+                subscriber.ping_due = False
+                if not self.chunks:
+                    self.chunks.append(_PING)
+        return join_chunks(self.chunks)
+
+    def want_ping(self) -> None:
+        if self.subscriber is not None:
+            self.subscriber.want_ping()
+
+    async def aclose(self) -> None:
+        subscriber, self.subscriber = self.subscriber, None
+        await self.broadcaster._leave(self.channel, subscriber)
 
 
 def _event(record: Record) -> ServerSentEvent:

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from dash_quart.broadcast import Broadcaster, TooManyClientsError
+from dash_quart.broadcast.backends import READ_BLOCK_MS
 from dash_quart.sse import ServerSentEvent
 
 
@@ -53,7 +54,7 @@ async def _subscribed(
 
 def _listening(broadcaster: Broadcaster, channel: str) -> bool:
     readers = getattr(broadcaster._backend, "_readers", None)
-    return readers is None or channel in readers
+    return readers is None or (channel in readers and readers[channel].ready.done())
 
 
 async def _prepend(
@@ -177,20 +178,101 @@ async def test_unavailable_redis_ends_the_subscription_with_a_warning(
     await broadcaster.close()
 
 
-async def test_concurrent_subscribers_each_get_one_copy() -> None:
-    broadcaster = Broadcaster(client_queue=8)
-    streams = [broadcaster.subscribe("crowd") for _ in range(30)]
+@pytest.mark.parametrize("count", [30, 300])
+async def test_concurrent_subscribers_each_get_one_copy(
+    broadcaster: Broadcaster, count: int
+) -> None:
+    """Subscribers that arrive together share one reader: one copy each, one XREAD."""
+    streams = [broadcaster.subscribe("crowd") for _ in range(count)]
     firsts = [asyncio.ensure_future(anext(s)) for s in streams]
-    async with asyncio.timeout(5):
-        while broadcaster.client_count < 30 or not _listening(broadcaster, "crowd"):
+    async with asyncio.timeout(10):
+        while broadcaster.client_count < count or not _listening(broadcaster, "crowd"):
             await asyncio.sleep(0.01)
     await broadcaster.publish("crowd", "once")
     await broadcaster.publish("crowd", "twice")
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(10):
         got = [await first for first in firsts]
         seconds = [await anext(s) for s in streams]
-    assert {e.data for e in got} == {"once"}
-    assert {e.data for e in seconds} == {"twice"}
+    assert [e.data for e in got] == ["once"] * count
+    assert [e.data for e in seconds] == ["twice"] * count
+    if broadcaster.url is not None:
+        assert await _blocked_reads(broadcaster.url) == 1
     for stream in streams:
         await stream.aclose()  # type: ignore[attr-defined]
+    assert broadcaster.client_count == 0
+    if broadcaster.url is not None:  # the reader stops once its XREAD BLOCK returns
+        async with asyncio.timeout(READ_BLOCK_MS / 1000 + 3):
+            while await _blocked_reads(broadcaster.url):
+                await asyncio.sleep(0.05)
+
+
+async def _blocked_reads(url: str) -> int:
+    """Redis connections currently blocked in XREAD."""
+    client = aioredis.from_url(url, decode_responses=True)
+    try:
+        clients = await client.client_list()
+    finally:
+        await client.aclose()
+    return sum(1 for c in clients if c.get("cmd") == "xread" and "b" in c.get("flags", ""))
+
+
+async def test_a_quiet_redis_channel_keeps_its_reader_without_timeouts(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """XREAD blocks for less than redis-py's 5 s socket timeout, so silence is not an error."""
+    broadcaster = Broadcaster(url=redis_url)
+    with caplog.at_level("WARNING", logger="dash_quart.broadcast"):
+        events = await _subscribed(broadcaster, "quiet")
+        started = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - started < 6:  # past one socket timeout
+            assert not caplog.records, caplog.text
+            await asyncio.sleep(0.5)
+        await broadcaster.publish("quiet", "still here")
+        assert [e.data for e in await _take(events, 1)] == ["still here"]
+        await events.aclose()  # type: ignore[attr-defined]
+    assert caplog.text == ""
+    await broadcaster.close()
+
+
+async def test_stream_feed_sends_waiting_events_in_one_write_then_pings(
+    broadcaster: Broadcaster,
+) -> None:
+    """What ``Broadcaster.stream`` sends: the announcement, joined events, then pings."""
+    from dash_quart.broadcast.broadcaster import _SubscriptionFeed
+    from dash_quart.sse import _encode
+
+    body = _encode(_SubscriptionFeed(broadcaster, "feed", None), ping=0.2, send_timeout=5)
+    async with asyncio.timeout(5):
+        assert await anext(body) == b": subscribed\n\n"
+        ids = [await broadcaster.publish("feed", {"n": n}) for n in range(3)]
+        if broadcaster.url is not None:  # wait until the reader has handed over all three
+            while broadcaster._subscribers["feed"] and not all(
+                len(s.entries) == 3 for s in broadcaster._subscribers["feed"]
+            ):
+                await asyncio.sleep(0.01)
+        chunk = await anext(body)
+        assert chunk == b"".join(
+            f'id: {ids[n]}\ndata: {{"n":{n}}}\n\n'.encode() for n in range(3)
+        )
+        assert await anext(body) == b": ping\n\n"
+    await body.aclose()  # type: ignore[attr-defined]
+    assert broadcaster.client_count == 0
+
+
+async def test_stream_feed_of_a_slow_client_ends_on_overflow(broadcaster: Broadcaster) -> None:
+    from dash_quart.broadcast.broadcaster import _SubscriptionFeed
+    from dash_quart.sse import _encode
+
+    body = _encode(_SubscriptionFeed(broadcaster, "slow-feed", None), ping=None, send_timeout=5)
+    async with asyncio.timeout(5):
+        assert await anext(body) == b": subscribed\n\n"
+        for n in range(broadcaster.client_queue + 1):
+            await broadcaster.publish("slow-feed", n)
+        if broadcaster.url is not None:
+            while broadcaster.client_count and not all(
+                s.overflowed for s in broadcaster._subscribers["slow-feed"]
+            ):
+                await asyncio.sleep(0.01)
+        with pytest.raises(StopAsyncIteration):
+            await anext(body)
     assert broadcaster.client_count == 0
