@@ -1,7 +1,8 @@
 """dash_quart's side: a Dash app whose Quart server streams a ``Broadcaster`` channel.
 
 ``hypercorn bench.sse.dash_app:server``. ``BENCH_SSE_REDIS_URL`` selects the Redis
-backend; without it the broadcaster keeps events in memory. Routes: ``/idle`` (a stream
+backend; without it the broadcaster keeps events in memory. ``BENCH_SSE_GC_THRESHOLD=N``
+sets the garbage collector's first threshold to N. Routes: ``/idle`` (a stream
 that only pings), ``/events`` (the fan-out channel), ``POST /bench/start?rate=&seconds=``
 (publish in the background), ``/bench/stats`` and ``/bench/info``.
 """
@@ -63,3 +64,9 @@ async def _stats() -> dict[str, Any]:
 @server.get("/bench/info")
 async def _info() -> dict[str, str]:
     return {**info(BACKEND), "broadcast": "redis" if REDIS_URL else "memory"}
+
+if os.environ.get("BENCH_SSE_GC_THRESHOLD"):
+    # The garbage-collector tuning of docs/sse.md ("Many streams on one worker"), to measure it.
+    import gc
+
+    gc.set_threshold(int(os.environ["BENCH_SSE_GC_THRESHOLD"]), 10, 10)

@@ -30,7 +30,7 @@ def other_benchmarks() -> list[str]:
 
 def extra_versions() -> dict[str, str | None]:
     found: dict[str, str | None] = {}
-    for name in ("sse-starlette", "anyio", "redis"):
+    for name in ("sse-starlette", "anyio", "redis", "uvloop"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

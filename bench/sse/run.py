@@ -61,13 +61,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add = parser.add_argument
     add("--tests", type=_names(TESTS), default=list(TESTS), help="idle,fanout")
-    add("--configs", type=_names(tuple(servers.ALL)), default=list(servers.ALL),
-        help="comma list (idle runs only " + ", ".join(servers.IDLE) + ")")  # fmt: skip
+    add("--configs", type=_names(tuple(servers.ALL)), default=list(servers.DEFAULT),
+        help="comma list of " + ", ".join(servers.ALL) + " (default " + ",".join(servers.DEFAULT)
+        + "; idle runs only " + ", ".join(servers.IDLE) + ")")  # fmt: skip
     add("--sizes", type=_ints, help="idle streams, comma list (default 1000,5000,10000)")
     add("--clients", type=_ints, help="fan-out clients, comma list (default 100,1000,5000)")
     add("--reps", type=int, default=3, help="repetitions; medians are reported (default 3)")
-    add("--reps-largest", type=int, default=1, help="repetitions of the largest size of "
-        "each test (default 1: a full run then takes about 17 minutes)")  # fmt: skip
+    add("--reps-largest", type=int, default=3, help="repetitions of the largest size of "
+        "each test (default 3; 1 saves about 8 minutes)")  # fmt: skip
     add("--rate", type=float, default=20.0, help="events published a second (default 20)")
     add("--seconds", type=float, default=10.0, help="seconds of publishing (default 10)")
     add("--grace", type=float, default=5.0, help="seconds clients keep reading after (5)")

@@ -58,16 +58,37 @@ ALL: dict[str, SseServer] = {
             broadcast="redis",
         ),
         SseServer(
+            "dash_quart_memory_uvloop",
+            "as dash_quart_memory, on Hypercorn's uvloop worker class (-k uvloop)",
+            DASH_APP,
+            "hypercorn",
+            "QuartBackend",
+            workers=1,
+            extra=("--backlog", BACKLOG, "-k", "uvloop"),
+        ),
+        SseServer(
             "sse_starlette",
             "sse-starlette EventSourceResponse + asyncio.Queue fan-out, uvicorn, 1 worker",
             "bench.sse.starlette_app:app",
             "uvicorn",
             "sse-starlette",
             workers=1,
-            extra=("--backlog", BACKLOG),
+            extra=("--backlog", BACKLOG, "--loop", "asyncio"),
+        ),
+        SseServer(
+            "sse_starlette_uvloop",
+            "as sse_starlette, on uvloop (--loop uvloop)",
+            "bench.sse.starlette_app:app",
+            "uvicorn",
+            "sse-starlette",
+            workers=1,
+            extra=("--backlog", BACKLOG, "--loop", "uvloop"),
         ),
     )
 }
+
+#: What a run measures unless ``--configs`` says otherwise; the uvloop variants are extra.
+DEFAULT = ("dash_quart_memory", "dash_quart_redis", "sse_starlette")
 
 #: The configurations of the idle-streams test: Redis changes nothing for an idle stream.
 IDLE = ("dash_quart_memory", "sse_starlette")

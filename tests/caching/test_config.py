@@ -231,3 +231,29 @@ def test_decorators_take_upstream_parameters_in_order(name: str) -> None:
     assert list(ours) == list(upstream)
     for param in upstream.values():
         assert ours[param.name].default == param.default, param.name
+
+
+@pytest.mark.parametrize("flag", [True, False])
+async def test_flask_caching_signature_with_jinja2_ext(flag: bool) -> None:
+    """``Cache(app, with_jinja2_ext, config)`` as in Flask-Caching, positional or keyword."""
+    server = Quart(__name__)
+    positional = Cache(server, flag, {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": "p:"})
+    keyword = Cache(server, with_jinja2_ext=flag, config={"CACHE_TYPE": "SimpleCache"})
+    async with server.app_context():
+        assert isinstance(positional.cache, SimpleCache)
+        await positional.set("k", "from positional")
+        await keyword.set("k", "from keyword")
+        assert await positional.get("k") == "from positional"
+        assert await keyword.get("k") == "from keyword"
+
+
+async def test_config_as_second_positional_argument_still_works() -> None:
+    server = Quart(__name__)
+    cache = Cache(server, {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 7})
+    async with server.app_context():
+        assert isinstance(cache.cache, SimpleCache)
+        assert cache.cache.default_timeout == 7
+    with pytest.raises(TypeError, match="two configs"):
+        Cache(server, {"CACHE_TYPE": "SimpleCache"}, {"CACHE_TYPE": "SimpleCache"})
+    with pytest.raises(TypeError, match="with_jinja2_ext must be a bool"):
+        Cache(server, "yes")  # type: ignore[arg-type]

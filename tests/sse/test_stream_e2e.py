@@ -173,3 +173,27 @@ async def test_closing_the_body_mid_stream_closes_the_source() -> None:
     assert first and first == b"data: tick\n\n" * first.count(b"\n\n")
     await body.aclose()  # what the server does when the client goes away mid-send
     assert closed == [True]
+
+
+async def test_a_fast_source_is_read_at_most_eight_events_ahead() -> None:
+    from dash_quart.sse import _encode, _Pump
+
+    produced: list[int] = []
+
+    async def source() -> AsyncIterator[str]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield str(n)
+            n += 1
+
+    pump = _Pump(source())
+    body = _encode(pump, ping=None, send_timeout=None)
+    first = await anext(body)
+    taken = first.count(b"\n\n")
+    deadline = time.monotonic() + 5
+    while pump.room is None or pump.room.done():  # it waits once it is far enough ahead
+        assert time.monotonic() < deadline, "the pump never stopped reading the source"
+        await asyncio.sleep(0.01)
+    assert len(produced) == taken + pump.ahead
+    await body.aclose()  # type: ignore[attr-defined]

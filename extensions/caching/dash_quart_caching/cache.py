@@ -80,7 +80,23 @@ class Cache:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, app: Any = None, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        app: Any = None,
+        with_jinja2_ext: bool | dict[str, Any] = True,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        # Flask-Caching's signature, so that Cache(app, False, config) ports unchanged.
+        # There is no Jinja extension to install; ``with_jinja2_ext`` is accepted and unused.
+        # A dict in its place is a config given positionally, as in Cache(app, {...}).
+        if isinstance(with_jinja2_ext, dict):
+            if config is not None:
+                raise TypeError("Cache() got two configs: pass config= only once.")
+            config = with_jinja2_ext
+        elif not isinstance(with_jinja2_ext, bool):
+            raise TypeError(
+                f"with_jinja2_ext must be a bool, not {type(with_jinja2_ext).__name__}."
+            )
         if not (config is None or isinstance(config, dict)):
             raise ValueError("`config` must be an instance of dict or None")
         self.config = config
