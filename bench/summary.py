@@ -154,9 +154,11 @@ def target_detail(entry: Row) -> str:
 
 
 def target_lines(result: Result) -> list[str]:
+    """Each target's result; those that the run did not measure at all are left out."""
     return [
         f"- **{entry.get('result', 'n/a')}** {entry.get('target', '?')} ({target_detail(entry)})"
         for entry in _rows(result.get("targets"))
+        if not (entry.get("result") == "n/a" and "measured" in entry and entry["measured"] is None)
     ]
 
 
@@ -364,6 +366,11 @@ KINDS = (
         flask_bridge,
     ),
     Kind("Server-sent events", re.compile(rf"{DATE}-sse\.json"), sse),
+    Kind(
+        "Server-sent events, two workers and Redis",
+        re.compile(rf"{DATE}-sse-2w\.json"),
+        sse,
+    ),
     Kind("Caching", re.compile(rf"{DATE}-caching\.json"), caching),
 )
 

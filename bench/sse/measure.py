@@ -201,7 +201,7 @@ def _fanout(
         record["server_clients"] = subscribed - primed
         if redis:
             record["redis_connections"] = redis_connections(redis[0])
-        cpu = group_cpu_seconds(pid, by="pid")
+        cpu = _server_cpu(server, pid)
         redis_cpu = group_cpu_seconds(redis[1], by="pid") if redis else 0.0
         status, _, data, _ = request(
             server.port, "POST", f"/bench/start?rate={opts.rate}&seconds={opts.seconds}", ""
@@ -212,7 +212,7 @@ def _fanout(
         clients.stop_at(started + opts.seconds + opts.grace)
         results = clients.results(opts.seconds + opts.grace + 120)
         window = time.time() - started
-        cpu = group_cpu_seconds(pid, by="pid") - cpu
+        cpu = _server_cpu(server, pid) - cpu
         record.update(server_cpu_s=round(cpu, 3), server_cpu_pct=round(100 * cpu / window, 1))
         if redis:
             redis_cpu = group_cpu_seconds(redis[1], by="pid") - redis_cpu
@@ -230,6 +230,13 @@ def _fanout(
         time.sleep(1.0)
         record["redis_connections_after_close"] = redis_connections(redis[0])
     return record
+
+
+def _server_cpu(server: Server, pid: int) -> float:
+    """CPU seconds of the worker, or of every process of the server when it has several."""
+    if server.config.workers > 1 and server.proc is not None:
+        return group_cpu_seconds(server.proc.pid, by="pgid")
+    return group_cpu_seconds(pid, by="pid")
 
 
 def _delivery(

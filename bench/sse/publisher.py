@@ -2,12 +2,19 @@
 
 Each event's data is ``{"t": time.time() at publishing, "i": sequence number}``, so that a
 client on the same host can compute the delivery latency of every event it receives.
+
+``python -m bench.sse.publisher URL KEY RATE SECONDS START`` runs the same publisher in a
+process of its own, publishing through a Redis ``Broadcaster`` from time ``START`` on, and
+keeps its figures in the Redis hash ``KEY`` (field ``publisher``), where the app's
+``/bench/stats`` finds them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -75,3 +82,39 @@ class Publisher:
             "lag_ms_max": round(1000 * lags[-1], 2) if lags else None,
             "error": self.error,
         }
+
+
+async def _external(url: str, key: str, rate: float, seconds: float, start: float) -> None:
+    import redis.asyncio as aioredis
+
+    from dash_quart.broadcast import Broadcaster
+
+    broadcaster = Broadcaster(url=url)
+    stats = aioredis.from_url(url, decode_responses=True)
+
+    async def send(data: dict[str, Any]) -> str:
+        return await broadcaster.publish("fanout", data)
+
+    async def report() -> None:
+        await stats.hset(key, "publisher", json.dumps(publisher.stats()))
+
+    publisher = Publisher(send)
+    await asyncio.sleep(max(0.0, start - time.time()))
+    publisher.start(rate, seconds)
+    try:
+        while publisher.running:
+            await report()
+            await asyncio.sleep(0.1)
+    finally:
+        await report()
+        await broadcaster.close()
+        await stats.aclose()
+
+
+def main(argv: list[str]) -> None:
+    url, key, rate, seconds, start = argv
+    asyncio.run(_external(url, key, float(rate), float(seconds), float(start)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

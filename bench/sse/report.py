@@ -16,7 +16,7 @@ from ..report import table
 
 GIB_KIB = 1024 * 1024
 RSS_TARGET = ("dash_quart_memory", 10_000)
-FANOUT_TARGET = (("dash_quart_memory", "dash_quart_redis"), 5_000, 100.0)
+FANOUT_TARGET = (("dash_quart_memory", "dash_quart_redis", "dash_quart_redis_2w"), 5_000, 100.0)
 SATURATED_PCT = 90.0
 
 

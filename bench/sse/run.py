@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"server logs: {log}",
         flush=True,
     )
-    with _redis("dash_quart_redis" in fanout_configs) as redis:
+    with _redis(any(servers.ALL[c].broadcast == "redis" for c in fanout_configs)) as redis:
         if redis:
             result["redis_url"] = servers.public(redis[0])
         for test, configs in (("idle", idle_configs), ("fanout", fanout_configs)):

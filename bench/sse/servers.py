@@ -58,6 +58,18 @@ ALL: dict[str, SseServer] = {
             broadcast="redis",
         ),
         SseServer(
+            "dash_quart_redis_2w",
+            "dash_quart Broadcaster (Redis Streams) + EventStream, Dash app, hypercorn, 2 workers;"
+            " the events are published by a process of their own",
+            DASH_APP,
+            "hypercorn",
+            "QuartBackend",
+            env={"BENCH_SSE_SHARED_STATS": "1", "BENCH_SSE_EXTERNAL_PUBLISHER": "1"},
+            workers=2,
+            extra=("--backlog", BACKLOG),
+            broadcast="redis",
+        ),
+        SseServer(
             "dash_quart_memory_uvloop",
             "as dash_quart_memory, on Hypercorn's uvloop worker class (-k uvloop)",
             DASH_APP,
