@@ -238,14 +238,20 @@ class _Pump:
         finally:
             self.finished = True
             _wake(self.waiter)
+            # Closed in the task that iterated it, so its finally blocks run in its context.
+            await self._close_source()
 
-    async def aclose(self) -> None:
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+    async def _close_source(self) -> None:
         closer = getattr(self.iterator, "aclose", None)
         if closer is not None:
             await closer()
+
+    async def aclose(self) -> None:
+        if self.task is None:
+            await self._close_source()
+        elif not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
@@ -275,6 +281,9 @@ class EventStream(Response):
         headers: Mapping[str, str] | None = None,
         status: int = 200,
     ) -> None:
+        for name, value in (("ping", ping), ("send_timeout", send_timeout)):
+            if value is not None and not value > 0:
+                raise ValueError(f"EventStream {name} must be None or > 0 seconds, not {value!r}.")
         feed = _feed(source)
         base = {
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -314,17 +323,16 @@ async def _encode(
             chunk = await feed.next_chunk()
             if chunk is None:
                 return
-            clock.since = loop.time()
-            if clock.handle is None:
-                clock.arm()
+            clock.sending(loop.time())
             yield chunk
-            clock.last = loop.time()
-            clock.since = None
-            if clock.handle is None:
-                clock.arm()
+            clock.sent(loop.time())
     finally:
         clock.stop()
         await feed.aclose()
+
+
+#: A timer may fire this much before its time; it still counts as due.
+_EARLY = 0.001
 
 
 class _Clock:
@@ -354,20 +362,42 @@ class _Clock:
         self.handle: asyncio.TimerHandle | None = None
         self.arm()
 
-    def arm(self) -> None:
-        due: float | None = None
+    def due(self) -> float | None:
+        """When the timer must next look: the send's deadline, or the next ping."""
         if self.since is not None:
-            if self.send_timeout is not None:
-                due = self.since + self.send_timeout
-        elif self.ping is not None:
-            due = self.last + self.ping
+            return None if self.send_timeout is None else self.since + self.send_timeout
+        return None if self.ping is None else self.last + self.ping
+
+    def arm(self) -> None:
+        due = self.due()
         self.handle = None if due is None else self.loop.call_at(due, self.fire)
+
+    def rearm_if_later(self) -> None:
+        """Re-arm only if the pending timer would look too late (or there is none).
+
+        With the defaults (ping 15 s, send timeout 30 s) a pending timer is always early
+        enough, so a stream does not touch the loop's timers for each event.
+        """
+        due = self.due()
+        if due is not None and (self.handle is None or self.handle.when() > due):
+            if self.handle is not None:
+                self.handle.cancel()
+            self.handle = self.loop.call_at(due, self.fire)
+
+    def sending(self, now: float) -> None:
+        self.since = now
+        self.rearm_if_later()
+
+    def sent(self, now: float) -> None:
+        self.last = now
+        self.since = None
+        self.rearm_if_later()
 
     def fire(self) -> None:
         self.handle = None
         now = self.loop.time()
         if self.since is not None:
-            if self.send_timeout is not None and now - self.since >= self.send_timeout:
+            if self.send_timeout is not None and now - self.since >= self.send_timeout - _EARLY:
                 logger.info(
                     "Closing an event stream whose client did not read for %s s",
                     self.send_timeout,
@@ -375,7 +405,7 @@ class _Clock:
                 assert self.task is not None
                 self.task.cancel()
                 return
-        elif self.ping is not None and now - self.last >= self.ping:
+        elif self.ping is not None and now - self.last >= self.ping - _EARLY:
             self.last = now
             self.feed.want_ping()
         self.arm()

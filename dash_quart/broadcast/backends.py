@@ -132,6 +132,8 @@ class RedisBackend:
         self._factory = aioredis.from_url
         self._client: Any = None
         self._readers: dict[str, _Reader] = {}
+        #: Readers whose last subscriber left, until their current XREAD returns.
+        self._stopping: dict[str, _Reader] = {}
 
     @property
     def client(self) -> Any:
@@ -177,6 +179,12 @@ class RedisBackend:
 
     async def listen(self, channel: str) -> None:
         reader = self._readers.get(channel)
+        stopping = self._stopping.get(channel)
+        if (reader is None or reader.task.done()) and stopping and not stopping.task.done():
+            # Its last subscriber left less than one XREAD ago: it carries on from its cursor.
+            del self._stopping[channel]
+            stopping.stopping = False
+            self._readers[channel] = reader = stopping
         if reader is None or reader.task.done():
             # Registered before anything is awaited: subscribers arriving together share it.
             reader = _Reader(asyncio.get_running_loop())
@@ -184,6 +192,7 @@ class RedisBackend:
                 self._read(channel, reader), name=f"dash-quart-broadcast:{channel}"
             )
             reader.task.add_done_callback(reader.stopped)
+            reader.task.add_done_callback(lambda _: self._forget(channel, reader))
             self._readers[channel] = reader
         await asyncio.shield(reader.ready)
 
@@ -196,10 +205,18 @@ class RedisBackend:
 
     async def unlisten(self, channel: str) -> None:
         reader = self._readers.pop(channel, None)
-        if reader is not None:
+        if reader is not None and not reader.task.done():
             # Not cancelled mid-command: the reader stops after its current XREAD returns
-            # (within READ_BLOCK_MS), and its connection goes back to the pool intact.
+            # (within READ_BLOCK_MS), and its connection goes back to the pool intact. A
+            # subscriber arriving meanwhile takes it back (see ``listen``).
             reader.stopping = True
+            self._stopping[channel] = reader
+
+    def _forget(self, channel: str, reader: _Reader) -> None:
+        """Drop a reader whose task has ended from wherever it is still registered."""
+        for registry in (self._readers, self._stopping):
+            if registry.get(channel) is reader:
+                del registry[channel]
 
     async def _read(self, channel: str, reader: _Reader) -> None:
         """Find the channel's newest entry, say so through ``reader.ready``, then follow it."""
@@ -210,6 +227,8 @@ class RedisBackend:
             if self._readers.get(channel) is reader:
                 del self._readers[channel]
             raise
+        if reader.stopping:  # closed while it started: its subscriber must not wait on it
+            raise BackendUnavailableError("The broadcaster was closed.")
         cursor = newest[0][0] if newest else "0-0"
         reader.ready.set_result(None)
         backoff = 0.1
@@ -232,12 +251,17 @@ class RedisBackend:
                         return
                     cursor = entry_id
                     record = self._parse(channel, entry_id, fields)
-                    if record is not None:
+                    if record is None:
+                        continue
+                    try:
                         self._deliver(channel, record)
+                    except Exception:  # one bad entry must not stop the channel's reader
+                        logger.exception("Delivering entry %s of %r failed", entry_id, channel)
 
     async def close(self) -> None:
-        readers = list(self._readers.values())
+        readers = [*self._readers.values(), *self._stopping.values()]
         self._readers.clear()
+        self._stopping.clear()
         for reader in readers:
             reader.stopping = True
         tasks = [reader.task for reader in readers if not reader.task.done()]

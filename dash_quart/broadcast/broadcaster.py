@@ -166,20 +166,32 @@ class Broadcaster:
     async def publish(self, channel: str, data: Any, *, event: str | None = None) -> str:
         """Publish ``data`` (JSON-serialisable) to ``channel``; returns the event id."""
         check_channel(channel)
-        ServerSentEvent(None, event=event)
+        # Encoded here first, so that what cannot be sent is refused before it is stored.
+        _event(("0", event, data)).encode()
         return await self._backend.publish(channel, event, data)
 
     def _deliver(self, channel: str, record: Record) -> None:
         subscribers = self._subscribers.get(channel)
         if not subscribers:
             return
-        entry = self._entry(record)
+        entry = self._entry(channel, record)
+        if entry is None:
+            return
         for subscriber in tuple(subscribers):
             if not subscriber.offer(entry):
                 logger.info("Disconnecting a slow subscriber of %r (queue full)", channel)
 
-    def _entry(self, record: Record) -> _Entry:
-        return _Entry(self._backend.parse_id(record[0]), record, _event(record).encode())
+    def _entry(self, channel: str, record: Record) -> _Entry | None:
+        """The record as subscribers take it, or None (with a warning) if it cannot be sent.
+
+        ``publish`` refuses such records; they can only come from another writer of the
+        Redis stream.
+        """
+        try:
+            return _Entry(self._backend.parse_id(record[0]), record, _event(record).encode())
+        except (TypeError, ValueError) as error:
+            logger.warning("Skipping event %s of channel %r: %s", record[0], channel, error)
+            return None
 
     def parse_event_id(self, event_id: str) -> tuple[int, ...]:
         return self._backend.parse_id(event_id)
@@ -234,7 +246,8 @@ class Broadcaster:
                 if newest is not None and last <= newest:
                     subscriber.last = last
                     records = await self._backend.history(channel, last_event_id)
-                    replay = [self._entry(record) for record in records]
+                    found = (self._entry(channel, record) for record in records)
+                    replay = [entry for entry in found if entry is not None]
             if replay:
                 subscriber.last = replay[-1].key
         except BackendUnavailableError as error:

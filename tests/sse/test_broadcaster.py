@@ -276,3 +276,54 @@ async def test_stream_feed_of_a_slow_client_ends_on_overflow(broadcaster: Broadc
         with pytest.raises(StopAsyncIteration):
             await anext(body)
     assert broadcaster.client_count == 0
+
+
+async def test_what_cannot_be_sent_is_refused_before_it_is_stored(
+    broadcaster: Broadcaster,
+) -> None:
+    with pytest.raises(ValueError):
+        await broadcaster.publish("clean", "\ud800")  # a lone surrogate: not UTF-8
+    with pytest.raises(ValueError):
+        await broadcaster.publish("clean", "x", event="two\nlines")
+    await broadcaster.publish("clean", "ok")
+    start = "0" if broadcaster.url is None else "0-0"
+    events = broadcaster.subscribe("clean", last_event_id=start)
+    assert [e.data for e in await _take(events, 1)] == ["ok"]  # nothing else was kept
+    await events.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_malformed_redis_entry_is_skipped_and_the_reader_carries_on(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry written by another program that cannot be sent is logged and skipped."""
+    broadcaster = Broadcaster(url=redis_url)
+    events = await _subscribed(broadcaster, "mixed")
+    client = aioredis.from_url(redis_url)
+    key = "dash_quart:sse:mixed"
+    with caplog.at_level("WARNING", logger="dash_quart.broadcast"):
+        await client.xadd(key, {"e": "bad\nname", "d": '"x"'})
+        await client.xadd(key, {"e": "", "d": "not json"})
+        await broadcaster.publish("mixed", "after")
+        assert [e.data for e in await _take(events, 1)] == ["after"]
+    await client.aclose()
+    assert "Skipping event" in caplog.text and "malformed entry" in caplog.text
+    await events.aclose()  # type: ignore[attr-defined]
+    await broadcaster.close()
+
+
+async def test_a_subscriber_that_comes_back_at_once_reuses_the_stopping_reader(
+    redis_url: str,
+) -> None:
+    broadcaster = Broadcaster(url=redis_url)
+    for _ in range(5):  # a browser reloading: leave, and subscribe again within one XREAD
+        events = await _subscribed(broadcaster, "flap")
+        await events.aclose()  # type: ignore[attr-defined]
+    events = await _subscribed(broadcaster, "flap")
+    await broadcaster.publish("flap", "still one reader")
+    assert [e.data for e in await _take(events, 1)] == ["still one reader"]
+    assert await _blocked_reads(redis_url) == 1
+    await events.aclose()  # type: ignore[attr-defined]
+    await broadcaster.close()
+    async with asyncio.timeout(READ_BLOCK_MS / 1000 + 3):
+        while await _blocked_reads(redis_url):
+            await asyncio.sleep(0.05)

@@ -80,9 +80,11 @@ def test_stalled_client_is_dropped_after_send_timeout(url: str) -> None:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.sendall(b"GET /flood/stalled?timeout=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        deadline = time.monotonic() + 20
+        # The socket buffers fill at once (256 KiB events); then 1 s of stall closes it,
+        # long before the 15 s ping timer would look.
+        deadline = time.monotonic() + 4
         while "stalled" not in stream_app.finalized:
-            assert time.monotonic() < deadline, "a stalled stream was never closed"
+            assert time.monotonic() < deadline, "a stalled stream was not closed after ~1 s"
             time.sleep(0.05)
 
 
@@ -197,3 +199,39 @@ async def test_a_fast_source_is_read_at_most_eight_events_ahead() -> None:
         await asyncio.sleep(0.01)
     assert len(produced) == taken + pump.ahead
     await body.aclose()  # type: ignore[attr-defined]
+
+
+async def test_the_source_is_closed_in_the_task_that_iterated_it() -> None:
+    """Context variables set in a source can be reset in its finally, as in one task."""
+    from contextvars import ContextVar
+
+    from dash_quart.sse import _encode, _Pump
+
+    var: ContextVar[int] = ContextVar("var")
+    closed: list[int] = []
+
+    async def source() -> AsyncIterator[str]:
+        token = var.set(1)
+        try:
+            while True:
+                yield "x"
+        finally:
+            closed.append(var.get())
+            var.reset(token)  # ValueError if run in another task's context
+
+    pump = _Pump(source())
+    body = _encode(pump, ping=None, send_timeout=None)
+    await anext(body)
+    await body.aclose()  # type: ignore[attr-defined]
+    assert closed == [1]
+    assert pump.task is not None and pump.task.cancelled()  # not ended by a ValueError
+
+
+@pytest.mark.parametrize("ping", [0, -1.0])
+def test_ping_and_send_timeout_must_be_positive(ping: float) -> None:
+    from dash_quart.sse import EventStream
+
+    with pytest.raises(ValueError, match="ping must be None or > 0"):
+        EventStream(iter(["x"]), ping=ping)
+    with pytest.raises(ValueError, match="send_timeout must be None or > 0"):
+        EventStream(iter(["x"]), send_timeout=ping)
