@@ -360,7 +360,7 @@ class _Clock:
         self.last = loop.time()
         self.since: float | None = None
         self.handle: asyncio.TimerHandle | None = None
-        self.arm()
+        self.rearm()
 
     def due(self) -> float | None:
         """When the timer must next look: the send's deadline, or the next ping."""
@@ -368,30 +368,27 @@ class _Clock:
             return None if self.send_timeout is None else self.since + self.send_timeout
         return None if self.ping is None else self.last + self.ping
 
-    def arm(self) -> None:
-        due = self.due()
-        self.handle = None if due is None else self.loop.call_at(due, self.fire)
+    def rearm(self) -> None:
+        """Arm the timer for ``due()``, unless the pending one already looks early enough.
 
-    def rearm_if_later(self) -> None:
-        """Re-arm only if the pending timer would look too late (or there is none).
-
-        With the defaults (ping 15 s, send timeout 30 s) a pending timer is always early
+        With the defaults (ping 15 s, send timeout 30 s) the pending timer is always early
         enough, so a stream does not touch the loop's timers for each event.
         """
         due = self.due()
-        if due is not None and (self.handle is None or self.handle.when() > due):
-            if self.handle is not None:
-                self.handle.cancel()
-            self.handle = self.loop.call_at(due, self.fire)
+        if due is None or (self.handle is not None and self.handle.when() <= due):
+            return
+        if self.handle is not None:
+            self.handle.cancel()
+        self.handle = self.loop.call_at(due, self.fire)
 
     def sending(self, now: float) -> None:
         self.since = now
-        self.rearm_if_later()
+        self.rearm()
 
     def sent(self, now: float) -> None:
         self.last = now
         self.since = None
-        self.rearm_if_later()
+        self.rearm()
 
     def fire(self) -> None:
         self.handle = None
@@ -408,7 +405,7 @@ class _Clock:
         elif self.ping is not None and now - self.last >= self.ping - _EARLY:
             self.last = now
             self.feed.want_ping()
-        self.arm()
+        self.rearm()
 
     def stop(self) -> None:
         if self.handle is not None:

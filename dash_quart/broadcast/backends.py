@@ -59,7 +59,6 @@ class MemoryBackend:
         return (int(event_id),)
 
     async def publish(self, channel: str, event: str | None, data: Any) -> str:
-        json.dumps(data)
         self._last = next(self._counter)
         record: Record = (str(self._last), event, data)
         self._history.setdefault(channel, deque(maxlen=self._size)).append(record)

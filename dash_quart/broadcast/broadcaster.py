@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from quart import Quart, Response, jsonify, request
 
-from ..sse import _PING, EventStream, ServerSentEvent, join_chunks
+from ..sse import _PING, EventStream, ServerSentEvent, _wake, join_chunks
 from .backends import Backend, BackendUnavailableError, MemoryBackend, Record, RedisBackend
 
 logger = logging.getLogger("dash_quart.broadcast")
@@ -56,20 +56,15 @@ class _Subscriber:
         if len(self.entries) >= self.capacity:
             self.overflowed = True
             self.entries.clear()
-            self._wake()
+            _wake(self.waiter)
             return False
         self.entries.append(entry)
-        self._wake()
+        _wake(self.waiter)
         return True
 
     def want_ping(self) -> None:
         self.ping_due = True
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        _wake(self.waiter)
 
     async def wait(self) -> None:
         """Return once there are entries, an overflow or a ping to send."""
