@@ -29,6 +29,11 @@ from .machine import describe, loadavg, versions
 from .run import RESULTS, Session, save
 
 FLASK, BRIDGE, NATIVE = "flask_gthread", "bridge_hypercorn", "quart_native"
+#: The bridge when the Quart app has a request hook, so that bridged requests run its cycle.
+BRIDGE_HOOKED = "bridge_quart_hook_hypercorn"
+#: The plain Flask app behind the least an ASGI server can do (``apps/bridge_floor.py``),
+#: and behind asgiref's ``WsgiToAsgi``: what any Flask host on Hypercorn costs at least.
+FLOOR, ASGIREF = "wsgi_floor_hypercorn", "asgiref_hypercorn"
 CONCURRENCY = [1, 50]
 #: The bridge's p50 at c=1 may be at most this multiple of plain Flask's.
 P50_LIMIT = 1.5
@@ -136,6 +141,17 @@ CONFIGS: dict[str, ServerConfig] = {
             info={"views": "flask"},
         ),
         ServerConfig(
+            BRIDGE_HOOKED,
+            "as bridge_hypercorn, and the Quart app has an after_request hook, so bridged"
+            " requests go through Quart's request cycle",
+            _DASH_APP,
+            "hypercorn",
+            "QuartBackend",
+            env={"BENCH_BRIDGE_VIEWS": "flask", "BENCH_BRIDGE_QUART_HOOK": "1"},
+            workloads=tuple(ENDPOINTS),
+            info={"views": "flask"},
+        ),
+        ServerConfig(
             NATIVE,
             "Dash on Quart, the equivalent native Quart blueprint, hypercorn, 2 workers",
             _DASH_APP,
@@ -144,6 +160,25 @@ CONFIGS: dict[str, ServerConfig] = {
             env={"BENCH_BRIDGE_VIEWS": "quart"},
             workloads=tuple(ENDPOINTS),
             info={"views": "quart"},
+        ),
+        ServerConfig(
+            FLOOR,
+            "the plain Flask app behind a minimal ASGI-to-WSGI adapter (no framework around it,"
+            " views in a pool of dash_quart's default size), hypercorn, 2 workers",
+            "bench.apps.bridge_floor:floor",
+            "hypercorn",
+            "Flask",
+            workloads=tuple(ENDPOINTS),
+            info={"views": "flask"},
+        ),
+        ServerConfig(
+            ASGIREF,
+            "the plain Flask app behind asgiref's WsgiToAsgi, hypercorn, 2 workers",
+            "bench.apps.bridge_floor:asgiref",
+            "hypercorn",
+            "Flask",
+            workloads=tuple(ENDPOINTS),
+            info={"views": "flask"},
         ),
     )
 }
@@ -176,6 +211,21 @@ def _value(rows: list[dict[str, Any]], config: str, endpoint: str, c: int, key: 
     return None if row is None else row[key]
 
 
+#: The ratios reported for each endpoint, as ``name: (config, config divided by)``.
+PAIRS = {
+    "bridge/flask": (BRIDGE, FLASK),
+    "hooked/flask": (BRIDGE_HOOKED, FLASK),
+    "bridge/native": (BRIDGE, NATIVE),
+    "native/flask": (NATIVE, FLASK),
+    "floor/flask": (FLOOR, FLASK),
+    "asgiref/flask": (ASGIREF, FLASK),
+}
+
+
+def _pairs(values: dict[str, Any]) -> dict[str, float | None]:
+    return {name: _ratio(values.get(a), values.get(b)) for name, (a, b) in PAIRS.items()}
+
+
 def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per endpoint: p50 at c=1 and rps at c=50 of each config against the others."""
     out = []
@@ -185,16 +235,8 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "endpoint": endpoint,
-                "p50_c1": {
-                    "bridge/flask": _ratio(p50[BRIDGE], p50[FLASK]),
-                    "bridge/native": _ratio(p50[BRIDGE], p50[NATIVE]),
-                    "native/flask": _ratio(p50[NATIVE], p50[FLASK]),
-                },
-                "rps_c50": {
-                    "bridge/flask": _ratio(rps[BRIDGE], rps[FLASK]),
-                    "bridge/native": _ratio(rps[BRIDGE], rps[NATIVE]),
-                    "native/flask": _ratio(rps[NATIVE], rps[FLASK]),
-                },
+                "p50_c1": _pairs(p50),
+                "rps_c50": _pairs(rps),
             }
         )
     return out
@@ -210,6 +252,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             mine = _value(rows, BRIDGE, endpoint, c, key)
             other = _value(rows, FLASK, endpoint, c, key)
             ratio = _ratio(mine, other)
+            floor = _ratio(_value(rows, FLOOR, endpoint, c, key), other)
             met = ratio is not None and (ratio <= limit if key == "p50_ms" else ratio >= limit)
             out.append(
                 {
@@ -218,6 +261,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     FLASK: other,
                     "unit": unit,
                     "ratio": ratio,
+                    "floor_ratio": floor,
                     "result": "n/a" if ratio is None else "PASS" if met else "MISS",
                 }
             )
@@ -225,13 +269,12 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def ratio_table(entries: list[dict[str, Any]]) -> str:
-    pairs = ("bridge/flask", "bridge/native", "native/flask")
-    header = ["endpoint", *(f"p50 c=1 {p}" for p in pairs), *(f"rps c=50 {p}" for p in pairs)]
+    header = ["endpoint", *(f"p50 c=1 {p}" for p in PAIRS), *(f"rps c=50 {p}" for p in PAIRS)]
     lines = []
     for e in entries:
-        cells = [e[metric][pair] for metric in ("p50_c1", "rps_c50") for pair in pairs]
+        cells = [e[metric].get(pair) for metric in ("p50_c1", "rps_c50") for pair in PAIRS]
         lines.append([e["endpoint"], *("n/a" if x is None else f"x{x:.2f}" for x in cells)])
-    return report.table(header, lines, right=set(range(1, 7)))
+    return report.table(header, lines, right=set(range(1, len(header))))
 
 
 def target_lines(entries: list[dict[str, Any]]) -> str:
@@ -241,9 +284,12 @@ def target_lines(entries: list[dict[str, Any]]) -> str:
             lines.append(f"{e['result']:<4}  {e['target']}  (not measured)")
             continue
         digits = 2 if e["unit"] == "ms" else 0
+        floor = e.get("floor_ratio")
         lines.append(
             f"{e['result']:<4}  {e['target']}  ({e['bridge']:,.{digits}f} / "
-            f"{e[FLASK]:,.{digits}f} {e['unit']} = x{e['ratio']:.2f})"
+            f"{e[FLASK]:,.{digits}f} {e['unit']} = x{e['ratio']:.2f}"
+            + ("" if floor is None else f"; {FLOOR}: x{floor:.2f}")
+            + ")"
         )
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ CALLBACK_SUBJECT = "dash_quart_hypercorn"
 CALLBACK_CONCURRENCY = 200
 #: Flask bridge benchmark configurations.
 BRIDGE_FLASK, BRIDGE, BRIDGE_NATIVE = "flask_gthread", "bridge_hypercorn", "quart_native"
+BRIDGE_FLOOR = "wsgi_floor_hypercorn"
 #: Caching benchmark: the latency operation shown and the uncached throughput baseline.
 CACHE_OPERATION = "get_hit"
 CACHE_LIBRARIES = ("ours", "flask_caching")
@@ -147,9 +148,11 @@ def target_detail(entry: Row) -> str:
         )
     unit = str(entry.get("unit", ""))
     digits = 2 if unit == "ms" else 0
+    floor = _number(entry.get("floor_ratio"))
     return (
         f"{_fmt(entry.get('bridge'), f',.{digits}f')} / "
         f"{_fmt(entry.get(BRIDGE_FLASK), f',.{digits}f')} {unit} = ×{ratio:.2f}"
+        + ("" if floor is None else f"; Flask behind no framework on Hypercorn: ×{floor:.2f}")
     )
 
 
@@ -207,8 +210,10 @@ def flask_bridge(result: Result) -> list[str]:
         "endpoint",
         *(f"{_code(name)} rps c={high}" for name in (BRIDGE_FLASK, BRIDGE, BRIDGE_NATIVE)),
         "bridge ÷ Flask rps",
+        "floor ÷ Flask rps",
         *(f"{_code(name)} p50 ms c={low}" for name in (BRIDGE_FLASK, BRIDGE)),
         "bridge ÷ Flask p50",
+        "floor ÷ Flask p50",
     ]
     lines = []
     for endpoint in endpoints:
@@ -217,15 +222,19 @@ def flask_bridge(result: Result) -> list[str]:
             row = _measured(rows, config=name, workload=endpoint, c=high)
             cells.append(_fmt(row["rps"] if row else None, ",.0f"))
         ratio = _find(ratios, endpoint=endpoint) or {}
-        cells.append(_ratio(_dict(ratio.get(f"rps_c{high}")).get("bridge/flask")))
+        for pair in ("bridge/flask", "floor/flask"):
+            cells.append(_ratio(_dict(ratio.get(f"rps_c{high}")).get(pair)))
         for name in (BRIDGE_FLASK, BRIDGE):
             row = _measured(rows, config=name, workload=endpoint, c=low)
             cells.append(_fmt(row["p50_ms"] if row else None, ".2f"))
-        cells.append(_ratio(_dict(ratio.get(f"p50_c{low}")).get("bridge/flask")))
+        for pair in ("bridge/flask", "floor/flask"):
+            cells.append(_ratio(_dict(ratio.get(f"p50_c{low}")).get(pair)))
         lines.append(cells)
     intro = (
         "An unchanged `flask.Blueprint` served by Flask on gunicorn, through dash-quart's"
-        " bridge on Hypercorn, and rewritten as a native Quart blueprint:"
+        " bridge on Hypercorn, and rewritten as a native Quart blueprint. *floor* is the plain"
+        f" Flask app behind the least an ASGI server can do ({_code(BRIDGE_FLOOR)}: no framework,"
+        " views in a thread pool), the lower bound of any Flask host on Hypercorn:"
     )
     return [intro, "", *table(header, lines, set(range(1, len(header))))]
 

@@ -234,15 +234,16 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
     def before_request(self, func: Callable[[], Any]) -> None:
         # Dash's own hooks (first-request setup, the pages router) are quick and sync; running
         # them inline as async hooks avoids a thread hop on every request.
-        if inspect.iscoroutinefunction(func):
-            self.server.before_request(func)
-            return
+        hook: Callable[[], Any] = func
+        if not inspect.iscoroutinefunction(func):
 
-        @functools.wraps(func)
-        async def _inline() -> Any:
-            return func()
+            @functools.wraps(func)
+            async def _inline() -> Any:
+                return func()
 
-        self.server.before_request(_inline)
+            hook = _inline
+        server_state(self.server).dash_hooks.add(hook)
+        self.server.before_request(hook)
 
     def register_prune_error_handler(self, secret: str, prune_errors: bool) -> None:
         super().register_prune_error_handler(secret, prune_errors)

@@ -29,6 +29,9 @@ class ServerState:
         sync_workers(self._config)
         self._pool: ThreadPoolExecutor | None = None
         self.dash_apps: list[object] = []
+        #: The ``before_request`` hooks Dash itself registered (first-request setup, the
+        #: pages router); they concern Dash's routes, not bridged Flask views.
+        self.dash_hooks: set[Callable[..., Any]] = set()
 
     @property
     def pool(self) -> ThreadPoolExecutor:

@@ -2,9 +2,10 @@
 
 ``hypercorn bench.sse.dash_app:server``. ``BENCH_SSE_REDIS_URL`` selects the Redis
 backend; without it the broadcaster keeps events in memory. ``BENCH_SSE_GC_THRESHOLD=N``
-sets the garbage collector's first threshold to N. With ``BENCH_SSE_SHARED_STATS=1`` (and
-Redis), ``/bench/stats`` reports the subscribers and the publisher of every worker; adding
-``BENCH_SSE_EXTERNAL_PUBLISHER=1`` makes ``/bench/start`` publish from a process of its own.
+sets the garbage collector's first threshold to N (0 turns automatic collection off). With
+``BENCH_SSE_SHARED_STATS=1`` (and Redis), ``/bench/stats`` reports the subscribers and the
+publisher of every worker; adding ``BENCH_SSE_EXTERNAL_PUBLISHER=1`` makes ``/bench/start``
+publish from a process of its own.
 
 Routes: ``/idle`` (a stream that only pings), ``/events`` (the fan-out channel),
 ``POST /bench/start?rate=&seconds=`` (publish in the background), ``/bench/stats`` and
@@ -134,6 +135,7 @@ async def _start_shared_stats() -> None:
 @server.get("/bench/info")
 async def _info() -> dict[str, str]:
     return {**info(BACKEND), "broadcast": "redis" if REDIS_URL else "memory"}
+
 
 if os.environ.get("BENCH_SSE_GC_THRESHOLD"):
     # The garbage-collector tuning of docs/sse.md ("Many streams on one worker"), to measure it.

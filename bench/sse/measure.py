@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from array import array
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ class Options:
     client_procs: int = 4
     close_deadline: float = 60.0
     primer: bool = False
+    #: CPUs the server (and what it starts) runs on; the clients get the others. Empty: all.
+    server_cpus: tuple[int, ...] = ()
 
 
 def log_report(log: Path, offset: int, limit: int = 20) -> dict[str, Any]:
@@ -78,10 +82,27 @@ def wait_for_clients(port: int, expected: int, deadline: float) -> tuple[int, fl
         time.sleep(0.1)
 
 
-def start_server(config: SseServer, log: Path, env: dict[str, str]) -> tuple[Server, int]:
+@contextmanager
+def pinned(cpus: tuple[int, ...]) -> Iterator[None]:
+    """Run the block, and so start its processes, on ``cpus`` only (all CPUs if empty)."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def start_server(
+    config: SseServer, log: Path, env: dict[str, str], opts: Options
+) -> tuple[Server, int]:
     """Start ``config``'s server and return it with its worker's pid."""
     server = Server(config, log, env)
-    server.start()
+    with pinned(opts.server_cpus):
+        server.start()
     try:
         status, _, data, _ = request(server.port, "GET", "/bench/info")
         found = json.loads(data).get("broadcast") if status == 200 else None
@@ -98,7 +119,7 @@ def idle(
 ) -> dict[str, Any]:
     """Hold ``n`` idle streams on a fresh server: RSS before, with and after, and idle CPU."""
     offset = log.stat().st_size
-    server, pid = start_server(config, log, env)
+    server, pid = start_server(config, log, env, opts)
     record: dict[str, Any] = {}
     try:
         plan = Plan(server.port, "/idle", 20, parse=False, batch=opts.batch)
@@ -174,7 +195,7 @@ def fanout(
     if redis and not redis_answers(redis[0]):
         raise MeasureError(f"redis-server (pid {redis[1]}) does not answer any more")
     offset = log.stat().st_size
-    server, pid = start_server(config, log, env)
+    server, pid = start_server(config, log, env, opts)
     try:
         record = fanout_on(server, pid, n, opts, redis)
     finally:

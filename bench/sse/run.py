@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,23 @@ def _ints(text: str) -> list[int]:
     if not values or values[0] < 1:
         raise argparse.ArgumentTypeError("give positive integers, comma separated")
     return values
+
+
+def _cpus(text: str) -> tuple[int, ...]:
+    """``0``, ``0-3`` or ``0,2``: CPUs that exist here, leaving at least one for the clients."""
+    found: set[int] = set()
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            first, _, last = part.partition("-")
+            found.update(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError("give CPUs as 0, 0-3 or 0,2") from None
+    usable = os.sched_getaffinity(0)
+    if not found or not found <= usable or found == usable:
+        raise argparse.ArgumentTypeError(
+            f"choose some, not all, of the CPUs {sorted(usable)}, so that the clients keep one"
+        )
+    return tuple(sorted(found))
 
 
 def _names(choices: tuple[str, ...]) -> Any:
@@ -81,6 +99,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="hold one subscriber open before the fan-out "
         "clients connect, so that they do not all subscribe to an idle channel at once",
     )
+    add("--server-cpus", type=_cpus, default=(), help="run the server (and Redis) on these "
+        "CPUs, e.g. 0 or 0-3, and the clients on the others (default: all on all)")  # fmt: skip
     add("--quick", action="store_true", help="smoke run: small sizes, 1 rep, 3 s publishing")
     add("--output", type=Path, help="results file (default bench/results/<date>-sse.json)")
     args = parser.parse_args(argv)
@@ -189,7 +209,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("warning: another benchmark is running:\n  " + "\n  ".join(busy), flush=True)
     opts = Options(rate=args.rate, seconds=args.seconds, grace=args.grace,
                    idle_seconds=args.idle_seconds, client_procs=args.client_procs,
-                   batch=args.batch, primer=args.primer)  # fmt: skip
+                   batch=args.batch, primer=args.primer,
+                   server_cpus=args.server_cpus)  # fmt: skip
     idle_configs = [c for c in args.configs if c in servers.IDLE] if "idle" in args.tests else []
     fanout_configs = list(args.configs) if "fanout" in args.tests else []
     log = Path(tempfile.mkdtemp(prefix="dash-quart-bench-sse-")) / "servers.log"
@@ -232,7 +253,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"server logs: {log}",
         flush=True,
     )
-    with _redis(any(servers.ALL[c].broadcast == "redis" for c in fanout_configs)) as redis:
+    if args.server_cpus:  # the clients, started from here, run on the other CPUs
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - set(args.server_cpus))
+    needs_redis = any(servers.ALL[c].broadcast == "redis" for c in fanout_configs)
+    with ExitStack() as stack:
+        with measure.pinned(args.server_cpus):
+            redis = stack.enter_context(_redis(needs_redis))
         if redis:
             result["redis_url"] = servers.public(redis[0])
         for test, configs in (("idle", idle_configs), ("fanout", fanout_configs)):

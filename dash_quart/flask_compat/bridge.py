@@ -14,7 +14,7 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Callable
-from contextvars import ContextVar, copy_context
+from contextvars import Context, ContextVar, copy_context
 from typing import Any, cast
 
 import flask
@@ -24,7 +24,8 @@ from quart.sessions import SecureCookieSession
 from werkzeug.routing import BuildError, Rule
 
 from ..state import server_state
-from .wsgi import RESPONSE_KEY, build_environ, call_wsgi, to_quart_response
+from . import direct
+from .wsgi import RESPONSE_KEY, WSGIResult, build_environ, call_wsgi, to_quart_response
 
 BRIDGE_KEY = "dash_quart.flask"
 #: Quart routes every method of a bridged URL to Flask, which answers 405 itself.
@@ -112,6 +113,7 @@ def flask_app(server: Quart) -> BridgeFlask:
         server_state(server)
         app = BridgeFlask(server)
         server.extensions[BRIDGE_KEY] = app
+        direct.install(server)
     return cast(BridgeFlask, app)
 
 
@@ -207,17 +209,37 @@ class DetachedSession(SecureCookieSession):
         return None
 
 
-async def bridged_view(**_view_args: Any) -> Response:
-    """Serve the current Quart request with the bridged Flask app."""
-    server = request_ctx.app
+async def call_flask(
+    server: Quart, scope: dict[str, Any], body: bytes
+) -> tuple[WSGIResult | Exception, Context]:
+    """Call the bridged Flask app in the pool: its result or error, and the context it ran in.
+
+    ``async def`` views and hooks run on this loop (see :class:`BridgeFlask`).
+    """
     app = flask_app(server)
-    body = await request.get_data(cache=False, as_text=False)
-    # The Flask app saves the session cookie; Quart keeps a detached copy it never saves.
-    request_ctx.session = DetachedSession(dict(request_ctx.session or {}))
-    environ = build_environ(cast(dict[str, Any], request.scope), cast(bytes, body))
-    pool = server_state(server).pool
+    environ = build_environ(scope, body)
     loop = asyncio.get_running_loop()
     context = copy_context()
     context.run(_SERVER_LOOP.set, loop)
-    result = await loop.run_in_executor(pool, context.run, call_wsgi, app.wsgi_app, environ)
-    return to_quart_response(result, pool, context, request.method)
+    pool = server_state(server).pool
+    try:
+        result = await loop.run_in_executor(pool, context.run, call_wsgi, app.wsgi_app, environ)
+    except Exception as error:  # raised again in Quart's cycle, which handles it
+        return error, context
+    return result, context
+
+
+async def bridged_view(**_view_args: Any) -> Response:
+    """Serve the current Quart request with the bridged Flask app."""
+    server = request_ctx.app
+    scope = cast(dict[str, Any], request.scope)
+    outcome = direct.take_outcome(scope)
+    if outcome is None:
+        body = await request.get_data(cache=False, as_text=False)
+        outcome = await call_flask(server, scope, cast(bytes, body))
+    # The Flask app saves the session cookie; Quart keeps a detached copy it never saves.
+    request_ctx.session = DetachedSession(dict(request_ctx.session or {}))
+    result, context = outcome
+    if isinstance(result, Exception):
+        raise result
+    return to_quart_response(result, server_state(server).pool, context, request.method)

@@ -18,12 +18,17 @@ CONFIG = {
 }
 
 
-@pytest.fixture(name="dash_app")
-def _dash_app() -> Dash:
-    """A Dash app on Quart with the legacy blueprint bridged under /legacy."""
+@pytest.fixture(name="dash_app", params=["direct", "quart_cycle"])
+def _dash_app(request: pytest.FixtureRequest) -> Dash:
+    """A Dash app on Quart with the legacy blueprint bridged under /legacy.
+
+    Each test runs twice: with bridged requests served straight from the connection (the
+    Quart app has no hooks), and through Quart's request cycle.
+    """
     app = Dash(__name__, backend="quart")
     app.layout = html.Div("dash layout", id="root")
     app.server.config.update(CONFIG)
+    app.server.config["DASH_QUART_FLASK_DIRECT"] = request.param == "direct"
 
     @app.server.get("/health")
     async def health() -> dict[str, bool]:

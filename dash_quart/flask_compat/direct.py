@@ -1,0 +1,216 @@
+"""Bridged Flask URLs served straight from the ASGI connection, when Quart would add nothing.
+
+A bridged request normally runs Quart's whole request cycle around the Flask call: request
+and app contexts, session, hooks, signals, error handling. When the Quart app has none of
+those that could act on the request (no request hooks but Dash's own first-request setup,
+no signal receivers, the default cookie session), that cycle can neither change the answer
+nor see it. :class:`DirectHTTPConnection` then reads the body, calls the Flask app in the
+pool and sends Flask's answer as Flask made it. Anything else, and any request whose Flask
+call raised or streams, goes through Quart's cycle as before, with the Flask call's outcome
+handed over so that the view never runs twice.
+
+Set ``DASH_QUART_FLASK_DIRECT = False`` to always run Quart's cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import deque
+from collections.abc import Awaitable, Iterable
+from contextvars import Context
+from typing import Any, TypeVar, cast
+
+from blinker import Signal
+from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable
+from quart import Quart
+from quart.asgi import ASGIHTTPConnection
+from quart.sessions import SecureCookieSessionInterface
+from quart.signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from quart.wrappers import Request
+from werkzeug.exceptions import HTTPException
+
+from ..state import server_state
+
+#: The scope key that carries a Flask call's outcome into Quart's cycle.
+OUTCOME_KEY = "dash_quart.flask_outcome"
+CONFIG_KEY = "DASH_QUART_FLASK_DIRECT"
+
+T = TypeVar("T")
+
+_SIGNALS: tuple[Signal, ...] = (
+    request_started,
+    request_finished,
+    request_tearing_down,
+    got_request_exception,
+    appcontext_pushed,
+    appcontext_popped,
+    appcontext_tearing_down,
+)
+
+
+def _any(registry: dict[Any, list[Any]]) -> bool:
+    return any(registry.values())
+
+
+def quart_cycle_is_idle(server: Quart) -> bool:
+    """Whether Quart's request cycle would do nothing a bridged Flask view could notice."""
+    if not server.config.get(CONFIG_KEY, True):
+        return False
+    if type(server.session_interface) is not SecureCookieSessionInterface:
+        return False
+    if (
+        _any(server.after_request_funcs)
+        or _any(server.teardown_request_funcs)
+        or _any(server.url_value_preprocessors)
+        or server.teardown_appcontext_funcs
+    ):
+        return False
+    dash_hooks = server_state(server).dash_hooks
+    for funcs in server.before_request_funcs.values():
+        if any(func not in dash_hooks for func in funcs):
+            return False
+    return not any(signal.has_receivers_for(server) for signal in _SIGNALS)
+
+
+def install(server: Quart) -> None:
+    """Serve ``server``'s bridged URLs directly when its cycle is idle (see the module)."""
+    if server.asgi_http_class is ASGIHTTPConnection:
+        server.asgi_http_class = DirectHTTPConnection
+
+
+def _content_length(scope: dict[str, Any], limit: int | None) -> int | None:
+    """The declared body size if it is plain and within ``limit``, else None."""
+    length = 0
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            if not value.isdigit():
+                return None
+            length = int(value)
+        elif name == b"transfer-encoding":
+            return None
+    if limit is not None and length > limit:
+        return None
+    return length
+
+
+def _replaying(messages: Iterable[ASGIReceiveEvent], receive: ASGIReceiveCallable) -> Any:
+    pending = deque(messages)
+
+    async def replayed() -> ASGIReceiveEvent:
+        if pending:
+            return pending.popleft()
+        return await receive()
+
+    return replayed
+
+
+async def _read_body(
+    receive: ASGIReceiveCallable, received: list[ASGIReceiveEvent], chunks: list[bytes]
+) -> bool | None:
+    """Read the whole body into ``chunks``; True if the client left, False if odd, else None."""
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            return message["type"] == "http.disconnect"
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return None
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(seconds: float | None, step: Awaitable[T]) -> T:
+        async with asyncio.timeout(seconds):
+            return await step
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(seconds: float | None, step: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(step, seconds)
+        except asyncio.TimeoutError:
+            raise TimeoutError from None
+
+
+class DirectHTTPConnection(ASGIHTTPConnection):
+    """Quart's HTTP connection, serving bridged Flask URLs without Quart's cycle when idle."""
+
+    _request: Request | None = None
+
+    def _create_request_from_scope(self, send: ASGISendCallable) -> Request:
+        # Built once: routing below and Quart's cycle, if it runs, share it.
+        if self._request is None:
+            self._request = super()._create_request_from_scope(send)
+        return self._request
+
+    async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        received: list[ASGIReceiveEvent] = []
+        if self._bridged(send):
+            if await self._serve(receive, send, received):
+                return
+        await super().__call__(_replaying(received, receive), send)
+
+    def _bridged(self, send: ASGISendCallable) -> bool:
+        from .bridge import BRIDGE_KEY, bridged_view
+
+        app = self.app
+        if BRIDGE_KEY not in app.extensions or not quart_cycle_is_idle(app):
+            return False
+        request = self._create_request_from_scope(send)
+        adapter = app.create_url_adapter(request)
+        if adapter is None:
+            return False
+        try:
+            rule, _ = adapter.match(return_rule=True)
+        except HTTPException:  # also a redirect: Quart answers it
+            return False
+        return app.view_functions.get(cast(str, rule.endpoint)) is bridged_view
+
+    async def _serve(
+        self, receive: ASGIReceiveCallable, send: ASGISendCallable, received: list[ASGIReceiveEvent]
+    ) -> bool:
+        """Answer the request; False, with what was received, if Quart's cycle must."""
+        from .bridge import call_flask
+
+        app = self.app
+        scope = cast(dict[str, Any], self.scope)
+        if _content_length(scope, app.config["MAX_CONTENT_LENGTH"]) is None:
+            return False
+        chunks: list[bytes] = []
+        try:
+            ended = await _within(app.config["BODY_TIMEOUT"], _read_body(receive, received, chunks))
+        except TimeoutError:
+            return False
+        if ended is not None:
+            return ended
+        outcome = await call_flask(app, scope, b"".join(chunks))
+        result, _context = outcome
+        if isinstance(result, BaseException) or result.body is None:
+            scope[OUTCOME_KEY] = outcome
+            return False
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in result.headers
+        ]
+        status = int(result.status.split(" ", 1)[0])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": result.body, "more_body": False})
+        return True
+
+
+def take_outcome(scope: dict[str, Any]) -> tuple[Any, Context] | None:
+    """The Flask call's outcome handed over by :class:`DirectHTTPConnection`, once."""
+    return cast("tuple[Any, Context] | None", scope.pop(OUTCOME_KEY, None))
+
+
+__all__ = ["DirectHTTPConnection", "install", "quart_cycle_is_idle", "take_outcome"]
