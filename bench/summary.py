@@ -31,6 +31,8 @@ CALLBACK_CONCURRENCY = 200
 #: Flask bridge benchmark configurations.
 BRIDGE_FLASK, BRIDGE, BRIDGE_NATIVE = "flask_gthread", "bridge_hypercorn", "quart_native"
 BRIDGE_FLOOR = "wsgi_floor_hypercorn"
+#: The ratios to Flask shown for the bridge, by column label.
+RATIO_LABELS = {"bridge": "bridge/flask", "hooked": "hooked/flask", "floor": "floor/flask"}
 #: Caching benchmark: the latency operation shown and the uncached throughput baseline.
 CACHE_OPERATION = "get_hit"
 CACHE_LIBRARIES = ("ours", "flask_caching")
@@ -209,11 +211,9 @@ def flask_bridge(result: Result) -> list[str]:
     header = [
         "endpoint",
         *(f"{_code(name)} rps c={high}" for name in (BRIDGE_FLASK, BRIDGE, BRIDGE_NATIVE)),
-        "bridge ÷ Flask rps",
-        "floor ÷ Flask rps",
+        *(f"{label} ÷ Flask rps" for label in RATIO_LABELS),
         *(f"{_code(name)} p50 ms c={low}" for name in (BRIDGE_FLASK, BRIDGE)),
-        "bridge ÷ Flask p50",
-        "floor ÷ Flask p50",
+        *(f"{label} ÷ Flask p50" for label in RATIO_LABELS),
     ]
     lines = []
     for endpoint in endpoints:
@@ -222,19 +222,21 @@ def flask_bridge(result: Result) -> list[str]:
             row = _measured(rows, config=name, workload=endpoint, c=high)
             cells.append(_fmt(row["rps"] if row else None, ",.0f"))
         ratio = _find(ratios, endpoint=endpoint) or {}
-        for pair in ("bridge/flask", "floor/flask"):
+        for pair in RATIO_LABELS.values():
             cells.append(_ratio(_dict(ratio.get(f"rps_c{high}")).get(pair)))
         for name in (BRIDGE_FLASK, BRIDGE):
             row = _measured(rows, config=name, workload=endpoint, c=low)
             cells.append(_fmt(row["p50_ms"] if row else None, ".2f"))
-        for pair in ("bridge/flask", "floor/flask"):
+        for pair in RATIO_LABELS.values():
             cells.append(_ratio(_dict(ratio.get(f"p50_c{low}")).get(pair)))
         lines.append(cells)
     intro = (
         "An unchanged `flask.Blueprint` served by Flask on gunicorn, through dash-quart's"
-        " bridge on Hypercorn, and rewritten as a native Quart blueprint. *floor* is the plain"
-        f" Flask app behind the least an ASGI server can do ({_code(BRIDGE_FLOOR)}: no framework,"
-        " views in a thread pool), the lower bound of any Flask host on Hypercorn:"
+        " bridge on Hypercorn, and rewritten as a native Quart blueprint. *hooked* is the bridge"
+        " when the Quart app has a request hook, so that bridged requests run Quart's request"
+        " cycle. *floor* is the plain Flask app behind the least an ASGI server can do"
+        f" ({_code(BRIDGE_FLOOR)}: no framework, views in a thread pool), the lower bound of any"
+        " Flask host on Hypercorn:"
     )
     return [intro, "", *table(header, lines, set(range(1, len(header))))]
 

@@ -12,4 +12,6 @@ DEFAULTS: dict[str, Any] = {
     "DASH_QUART_SYNC_WORKERS": 40,
     # env only: set to 0 to stop the dash_hooks entry point from upgrading Quart apps.
     "DASH_QUART_AUTO": "1",
+    # Serve bridged Flask URLs without Quart's request cycle when it has nothing to do.
+    "DASH_QUART_FLASK_DIRECT": True,
 }

@@ -239,6 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "quick": args.quick,
             **vars(opts),
             "ping_s": 15,
+            "gc_threshold_env": os.environ.get("BENCH_SSE_GC_THRESHOLD"),
             "other_benchmarks_at_start": busy,
         },
         "configs": {

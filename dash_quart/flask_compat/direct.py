@@ -38,6 +38,7 @@ from quart.signals import (
 from quart.wrappers import Request
 from werkzeug.exceptions import HTTPException
 
+from ..config import DEFAULTS
 from ..state import server_state
 
 #: The scope key that carries a Flask call's outcome into Quart's cycle.
@@ -63,7 +64,7 @@ def _any(registry: dict[Any, list[Any]]) -> bool:
 
 def quart_cycle_is_idle(server: Quart) -> bool:
     """Whether Quart's request cycle would do nothing a bridged Flask view could notice."""
-    if not server.config.get(CONFIG_KEY, True):
+    if not server.config.get(CONFIG_KEY, DEFAULTS[CONFIG_KEY]):
         return False
     if type(server.session_interface) is not SecureCookieSessionInterface:
         return False
@@ -158,7 +159,9 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         if self._bridged(send):
             if await self._serve(receive, send, received):
                 return
-        await super().__call__(_replaying(received, receive), send)
+            if received:
+                receive = _replaying(received, receive)
+        await super().__call__(receive, send)
 
     def _bridged(self, send: ASGISendCallable) -> bool:
         from .bridge import BRIDGE_KEY, bridged_view
