@@ -186,6 +186,25 @@ class _NamedWebsocketRoutes:
         return getattr(self._server, name)
 
 
+def is_dash_own_hook(func: Callable[..., Any]) -> bool:
+    """Whether ``func`` is one of the request hooks Dash registers for its own routes.
+
+    Those are ``Dash._setup_server`` (first-request setup, a no-op afterwards) and the pages
+    router of ``Dash.enable_pages``. Bridged Flask views do not need them, so they do not stop
+    bridged requests from skipping Quart's request cycle; any other hook does.
+    """
+    owner = getattr(func, "__self__", None)
+    if not isinstance(owner, dash.Dash):
+        return getattr(func, "__qualname__", "").startswith(_PAGES_ROUTER) and (
+            getattr(func, "__module__", None) == dash.Dash.__module__
+        )
+    return getattr(func, "__func__", None) is dash.Dash._setup_server
+
+
+#: The qualified name prefix of the pages router hooks that ``Dash.enable_pages`` defines.
+_PAGES_ROUTER = "Dash.enable_pages.<locals>.router"
+
+
 class QuartBackend(QuartDashServer):  # type: ignore[misc]
     """Dash's Quart backend, fixed for production use.
 
@@ -242,7 +261,8 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
                 return func()
 
             hook = _inline
-        server_state(self.server).dash_hooks.add(hook)
+        if is_dash_own_hook(func):
+            server_state(self.server).dash_hooks.add(hook)
         self.server.before_request(hook)
 
     def register_prune_error_handler(self, secret: str, prune_errors: bool) -> None:

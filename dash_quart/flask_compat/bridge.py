@@ -208,6 +208,16 @@ class DetachedSession(SecureCookieSession):
     def modified(self, value: bool) -> None:
         return None
 
+    # Not permanent either: with SESSION_REFRESH_EACH_REQUEST, Quart would otherwise save
+    # this stale copy of a permanent session over the cookie the Flask app just set.
+    @property
+    def permanent(self) -> bool:
+        return False
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        return None
+
 
 async def call_flask(
     server: Quart, scope: dict[str, Any], body: bytes

@@ -44,10 +44,12 @@ from ..state import server_state
 #: The scope key that carries a Flask call's outcome into Quart's cycle.
 OUTCOME_KEY = "dash_quart.flask_outcome"
 CONFIG_KEY = "DASH_QUART_FLASK_DIRECT"
+#: Seconds the direct path waits for a request body before Quart's cycle takes it over.
+BODY_WINDOW = 1.0
 
 T = TypeVar("T")
 
-_SIGNALS: tuple[Signal, ...] = (
+SIGNALS: tuple[Signal, ...] = (
     request_started,
     request_finished,
     request_tearing_down,
@@ -79,7 +81,7 @@ def quart_cycle_is_idle(server: Quart) -> bool:
     for funcs in server.before_request_funcs.values():
         if any(func not in dash_hooks for func in funcs):
             return False
-    return not any(signal.has_receivers_for(server) for signal in _SIGNALS)
+    return not any(signal.has_receivers_for(server) for signal in SIGNALS)
 
 
 def install(server: Quart) -> None:
@@ -115,15 +117,27 @@ def _replaying(messages: Iterable[ASGIReceiveEvent], receive: ASGIReceiveCallabl
 
 
 async def _read_body(
-    receive: ASGIReceiveCallable, received: list[ASGIReceiveEvent], chunks: list[bytes]
+    receive: ASGIReceiveCallable,
+    received: list[ASGIReceiveEvent],
+    chunks: list[bytes],
+    limit: int | None,
 ) -> bool | None:
-    """Read the whole body into ``chunks``; True if the client left, False if odd, else None."""
+    """Read the whole body into ``chunks``.
+
+    True if the client left, False if Quart must take over (an unexpected message, or more
+    than ``limit`` bytes: HTTP/2 bodies need not declare their length), else None.
+    """
+    size = 0
     while True:
         message = await receive()
         received.append(message)
         if message["type"] != "http.request":
             return message["type"] == "http.disconnect"
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return False
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return None
 
@@ -190,8 +204,11 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         if _content_length(scope, app.config["MAX_CONTENT_LENGTH"]) is None:
             return False
         chunks: list[bytes] = []
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT then runs.
+        window = min(app.config["BODY_TIMEOUT"] or BODY_WINDOW, BODY_WINDOW)
         try:
-            ended = await _within(app.config["BODY_TIMEOUT"], _read_body(receive, received, chunks))
+            ended = await _within(window, _read_body(receive, received, chunks, limit))
         except TimeoutError:
             return False
         if ended is not None:
@@ -201,14 +218,22 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         if isinstance(result, BaseException) or result.body is None:
             scope[OUTCOME_KEY] = outcome
             return False
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in result.headers
-        ]
+        # Encoded as Quart encodes its own responses' headers.
+        headers = [(name.lower().encode(), value.encode()) for name, value in result.headers]
         status = int(result.status.split(" ", 1)[0])
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": result.body, "more_body": False})
+        sending = _respond(send, status, headers, result.body)
+        try:
+            await _within(app.config["RESPONSE_TIMEOUT"], sending)
+        except TimeoutError:  # a client too slow to read: given up on, as Quart does
+            pass
         return True
+
+
+async def _respond(
+    send: ASGISendCallable, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def take_outcome(scope: dict[str, Any]) -> tuple[Any, Context] | None:

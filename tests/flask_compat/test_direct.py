@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import flask
@@ -13,11 +13,15 @@ import pytest
 import quart
 from dash import Dash, html
 from quart import Quart
+from quart.sessions import SecureCookieSessionInterface
 from quart.signals import request_started
 
 import dash_quart
-from dash_quart.flask_compat.direct import quart_cycle_is_idle
+from dash_quart.flask_compat.direct import SIGNALS, quart_cycle_is_idle
 from dash_quart.testing import live_server
+
+#: The Dash app of each test server, for tests that need it.
+server_of: dict[Quart, Dash] = {}
 
 
 class Calls:
@@ -35,6 +39,8 @@ def _server(calls: Calls) -> Quart:
     """A Dash app with one bridged blueprint, and no hooks of its own on the Quart app."""
     app = Dash(__name__, backend="quart")
     app.layout = html.Div("layout")
+    app.server.config["SECRET_KEY"] = "direct-secret"
+    server_of[app.server] = app
     bp = flask.Blueprint("direct_probe", __name__)
 
     @bp.route("/context", methods=["GET", "POST"])
@@ -45,6 +51,18 @@ def _server(calls: Calls) -> Quart:
             "flask_request": flask.has_request_context(),
             "size": len(flask.request.get_data()),
         }
+
+    @bp.route("/visits")
+    def visits() -> dict[str, int]:
+        flask.session.permanent = True
+        flask.session["visits"] = flask.session.get("visits", 0) + 1
+        return {"visits": flask.session["visits"]}
+
+    @bp.route("/greeting")
+    def greeting() -> flask.Response:
+        response = flask.make_response("hello")
+        response.headers["X-Greeting"] = "Grüß Gott €"
+        return response
 
     dash_quart.register_flask_blueprint(app.server, bp, url_prefix="/probe")
     return app.server
@@ -101,6 +119,20 @@ async def test_a_quart_after_request_hook_sees_bridged_responses(server: Quart) 
     assert (await response.get_json())["quart_request"] is True
 
 
+async def test_a_guard_added_through_dash_s_backend_guards_bridged_views(
+    server: Quart, calls: Calls
+) -> None:
+    async def deny() -> tuple[str, int]:
+        return "denied", 401
+
+    server_of[server].backend.before_request(deny)
+
+    response = await server.test_client().get("/probe/context")
+
+    assert response.status_code == 401
+    assert calls.count == 0
+
+
 async def test_a_signal_receiver_sends_bridged_requests_through_quart(server: Quart) -> None:
     seen: list[str] = []
 
@@ -115,6 +147,133 @@ async def test_a_signal_receiver_sends_bridged_requests_through_quart(server: Qu
 
     assert seen == ["/probe/context"]
     assert found["quart_request"] is True
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "quart_cycle"])
+async def test_a_permanent_session_keeps_counting(server: Quart, direct: bool) -> None:
+    """Quart's cycle must not save its stale copy of the session over Flask's cookie."""
+    server.config["DASH_QUART_FLASK_DIRECT"] = direct
+    client = server.test_client()
+
+    counts = [(await (await client.get("/probe/visits")).get_json())["visits"] for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "quart_cycle"])
+async def test_header_values_are_encoded_as_quart_encodes_them(
+    server: Quart, direct: bool
+) -> None:
+    server.config["DASH_QUART_FLASK_DIRECT"] = direct
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await server(_scope("GET", "/probe/greeting", "1.1"), _receive([b""]), send)
+
+    assert sent[0]["status"] == 200
+    assert (b"x-greeting", "Grüß Gott €".encode()) in sent[0]["headers"]
+
+
+async def test_a_body_without_length_over_the_limit_gets_413_without_the_view(
+    server: Quart, calls: Calls
+) -> None:
+    """HTTP/2 bodies need not declare a length; the limit holds while they are read."""
+    server.config["MAX_CONTENT_LENGTH"] = 1024
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await server(_scope("POST", "/probe/context", "2"), _receive([b"a" * 800] * 4), send)
+
+    assert sent[0]["status"] == 413
+    assert calls.count == 0
+
+
+def _scope(method: str, path: str, http_version: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": http_version,
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+        "extensions": {},
+    }
+
+
+def _receive(bodies: list[bytes]) -> Any:
+    messages = [
+        {"type": "http.request", "body": body, "more_body": n < len(bodies) - 1}
+        for n, body in enumerate(bodies)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _teardown_request(server: Quart) -> None:
+    server.teardown_request(lambda error: None)
+
+
+def _url_value_preprocessor(server: Quart) -> None:
+    server.url_value_preprocessor(lambda endpoint, values: None)
+
+
+def _teardown_appcontext(server: Quart) -> None:
+    server.teardown_appcontext(lambda error: None)
+
+
+def _blueprint_hook(server: Quart) -> None:
+    server.before_request_funcs.setdefault("direct_probe", []).append(lambda: None)
+
+
+def _session_interface(server: Quart) -> None:
+    class Mine(SecureCookieSessionInterface):
+        pass
+
+    server.session_interface = Mine()
+
+
+@pytest.mark.parametrize(
+    "register",
+    [_teardown_request, _url_value_preprocessor, _teardown_appcontext, _blueprint_hook,
+     _session_interface],  # fmt: skip
+)
+async def test_anything_in_quart_s_cycle_keeps_it(
+    server: Quart, register: Callable[[Quart], None]
+) -> None:
+    register(server)
+
+    assert not quart_cycle_is_idle(server)
+    assert (await _context(server))["quart_request"] is True
+
+
+@pytest.mark.parametrize("signal", SIGNALS, ids=lambda signal: signal.name)
+async def test_every_quart_signal_with_a_receiver_keeps_the_cycle(
+    server: Quart, signal: Any
+) -> None:
+    def receiver(sender: Quart, **extra: Any) -> None:
+        return None
+
+    signal.connect(receiver, sender=server)
+    try:
+        assert not quart_cycle_is_idle(server)
+        assert (await _context(server))["quart_request"] is True
+    finally:
+        signal.disconnect(receiver, sender=server)
 
 
 def test_dash_s_own_hooks_leave_the_cycle_idle() -> None:
