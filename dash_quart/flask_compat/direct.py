@@ -2,12 +2,12 @@
 
 A bridged request normally runs Quart's whole request cycle around the Flask call: request
 and app contexts, session, hooks, signals, error handling. When the Quart app has none of
-those that could act on the request (no request hooks but Dash's own first-request setup,
-no signal receivers, the default cookie session), that cycle can neither change the answer
-nor see it. :class:`DirectHTTPConnection` then reads the body, calls the Flask app in the
-pool and sends Flask's answer as Flask made it. Anything else, and any request whose Flask
-call raised or streams, goes through Quart's cycle as before, with the Flask call's outcome
-handed over so that the view never runs twice.
+those that could act on the request (no request hooks but the two Dash registers for its
+first request, no signal receivers, the default cookie session), that cycle can neither
+change the answer nor see it. :class:`DirectHTTPConnection` then reads the body, calls the
+Flask app in the pool and sends Flask's answer as Flask made it. Anything else, and any
+request whose Flask call raised or streams, goes through Quart's cycle as before, with the
+Flask call's outcome handed over so that the view never runs twice.
 
 Set ``DASH_QUART_FLASK_DIRECT = False`` to always run Quart's cycle.
 """
@@ -201,10 +201,10 @@ class DirectHTTPConnection(ASGIHTTPConnection):
 
         app = self.app
         scope = cast(dict[str, Any], self.scope)
-        if _content_length(scope, app.config["MAX_CONTENT_LENGTH"]) is None:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if _content_length(scope, limit) is None:
             return False
         chunks: list[bytes] = []
-        limit = app.config["MAX_CONTENT_LENGTH"]
         # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT then runs.
         window = min(app.config["BODY_TIMEOUT"] or BODY_WINDOW, BODY_WINDOW)
         try:
