@@ -242,13 +242,13 @@ async def call_flask(
 async def bridged_view(**_view_args: Any) -> Response:
     """Serve the current Quart request with the bridged Flask app."""
     server = request_ctx.app
+    # The Flask app saves the session cookie; Quart keeps a detached copy it never saves.
+    request_ctx.session = DetachedSession(dict(request_ctx.session or {}))
     scope = cast(dict[str, Any], request.scope)
     outcome = direct.take_outcome(scope)
     if outcome is None:
         body = await request.get_data(cache=False, as_text=False)
         outcome = await call_flask(server, scope, cast(bytes, body))
-    # The Flask app saves the session cookie; Quart keeps a detached copy it never saves.
-    request_ctx.session = DetachedSession(dict(request_ctx.session or {}))
     result, context = outcome
     if isinstance(result, Exception):
         raise result
