@@ -1,9 +1,12 @@
 """Cost of serving a Flask blueprint through dash_quart's bridge: ``python -m bench.flask_bridge``.
 
-The three endpoints of ``apps/bridge_blueprint.py`` are served three ways: by a plain Flask
-app on gunicorn gthread, through :func:`dash_quart.register_flask_blueprint` on a
-Dash-on-Quart server under Hypercorn, and as the equivalent native Quart blueprint on the same
-Dash-on-Quart app. Runs go as in ``bench.run`` (same session, servers, wrk script and
+The three endpoints of ``apps/bridge_blueprint.py`` are served six ways: by a plain Flask
+app on gunicorn gthread; through :func:`dash_quart.register_flask_blueprint` on a
+Dash-on-Quart server under Hypercorn, without and with a Quart request hook (which makes
+bridged requests run Quart's request cycle); as the equivalent native Quart blueprint on the
+same Dash-on-Quart app; and by the plain Flask app on Hypercorn behind a minimal ASGI adapter
+(the floor of any Flask host there) and behind asgiref's ``WsgiToAsgi``. Runs go as in
+``bench.run`` (same session, servers, wrk script and
 medians), at c=1 and c=50. Medians, ratios and the targets are printed and written with every
 raw measurement to ``bench/results/<date>-flask-bridge.json``.
 """
@@ -31,8 +34,8 @@ from .run import RESULTS, Session, save
 FLASK, BRIDGE, NATIVE = "flask_gthread", "bridge_hypercorn", "quart_native"
 #: The bridge when the Quart app has a request hook, so that bridged requests run its cycle.
 BRIDGE_HOOKED = "bridge_quart_hook_hypercorn"
-#: The plain Flask app behind the least an ASGI server can do (``apps/bridge_floor.py``),
-#: and behind asgiref's ``WsgiToAsgi``: what any Flask host on Hypercorn costs at least.
+#: The plain Flask app behind the least an ASGI server can do (``apps/bridge_floor.py``):
+#: what any Flask host on Hypercorn costs at least; and behind asgiref's ``WsgiToAsgi``.
 FLOOR, ASGIREF = "wsgi_floor_hypercorn", "asgiref_hypercorn"
 CONCURRENCY = [1, 50]
 #: The bridge's p50 at c=1 may be at most this multiple of plain Flask's.
