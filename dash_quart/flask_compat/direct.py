@@ -90,19 +90,16 @@ def install(server: Quart) -> None:
         server.asgi_http_class = DirectHTTPConnection
 
 
-def _content_length(scope: dict[str, Any], limit: int | None) -> int | None:
-    """The declared body size if it is plain and within ``limit``, else None."""
-    length = 0
+def _plain_body(scope: dict[str, Any], limit: int | None) -> bool:
+    """Whether the body is not chunked and declares no more than ``limit`` bytes."""
     for name, value in scope["headers"]:
-        if name == b"content-length":
-            if not value.isdigit():
-                return None
-            length = int(value)
-        elif name == b"transfer-encoding":
-            return None
-    if limit is not None and length > limit:
-        return None
-    return length
+        if name == b"transfer-encoding":
+            return False
+        if name == b"content-length" and not (
+            value.isdigit() and (limit is None or int(value) <= limit)
+        ):
+            return False
+    return True
 
 
 def _replaying(messages: Iterable[ASGIReceiveEvent], receive: ASGIReceiveCallable) -> Any:
@@ -202,7 +199,7 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         app = self.app
         scope = cast(dict[str, Any], self.scope)
         limit = app.config["MAX_CONTENT_LENGTH"]
-        if _content_length(scope, limit) is None:
+        if not _plain_body(scope, limit):
             return False
         chunks: list[bytes] = []
         # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT then runs.
