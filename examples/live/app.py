@@ -51,9 +51,14 @@ app.layout = html.Main(
 STATES = {0: "connecting", 1: "open", 2: "closed"}
 
 
-@app.callback(Output("state", "children"), Input("feed", "readyState"))
-def show_state(ready_state: int | None) -> str:
-    return STATES.get(ready_state or 0, "unknown")
+@app.callback(
+    Output("state", "children"), Input("feed", "readyState"), Input("notes", "readyState")
+)
+def show_state(feed: int | None, notes: int | None) -> str:
+    # Open once both streams are: until then a published note could arrive before its stream.
+    states = {feed or 0, notes or 0}
+    worst = 2 if 2 in states else 0 if 0 in states else 1
+    return STATES[worst]
 
 
 @app.callback(
