@@ -51,10 +51,15 @@ async def test_local_next_is_kept(app: Quart, target: str) -> None:
     assert (await response.get_json())["next"] == target
 
 
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda v: v[:-1] + ("A" if v[-1] != "A" else "B"),
+        # Flip the top bit of the last base64 character: its low bits may be padding, so
+        # a change there alone can decode to the same signature.
+        lambda v: v[:-1] + _B64[_B64.index(v[-1]) ^ 32],
         lambda v: "x" + v,
         lambda v: v.split(".")[0],
         lambda v: "garbage",
