@@ -36,7 +36,9 @@ from quart.signals import (
     request_tearing_down,
 )
 from quart.wrappers import Request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.request import Request as RoutingRequest
 
 from ..config import DEFAULTS
 from ..state import server_state
@@ -102,6 +104,13 @@ def _plain_body(scope: dict[str, Any], limit: int | None) -> bool:
     return True
 
 
+def _declares_no_body(scope: dict[str, Any]) -> bool:
+    """Whether an HTTP/1 request has no body (called after :func:`_plain_body`)."""
+    if scope["http_version"] not in ("1.0", "1.1"):  # HTTP/2 and 3 need not declare one
+        return False
+    return all(name != b"content-length" for name, _ in scope["headers"])
+
+
 def _replaying(messages: Iterable[ASGIReceiveEvent], receive: ASGIReceiveCallable) -> Any:
     pending = deque(messages)
 
@@ -139,6 +148,37 @@ async def _read_body(
             return None
 
 
+def _routing_request(app: Quart, scope: dict[str, Any]) -> RoutingRequest | None:
+    """What Quart's URL adapter reads of the request (host, scheme, method, path, query).
+
+    Quart's own request object also parses every header and prepares the body; routing
+    needs none of that. None for the rarer shapes (a root path, an absolute-form target),
+    which are left to Quart.
+    """
+    path: str = scope["path"]
+    if scope.get("root_path") or not path.startswith("/"):
+        return None
+    host: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    if host is None and scope["http_version"] < "1.1":  # as Quart fills it in
+        host = app.config["SERVER_NAME"] or ""
+    request = RoutingRequest(
+        scope["method"],
+        scope["scheme"],
+        scope.get("server"),
+        "",
+        path,
+        scope["query_string"],
+        Headers() if host is None else Headers([("Host", host)]),
+        None,
+    )
+    request.trusted_hosts = app.request_class.trusted_hosts
+    return request
+
+
 if sys.version_info >= (3, 11):
 
     async def _within(seconds: float | None, step: Awaitable[T]) -> T:
@@ -157,31 +197,25 @@ else:  # pragma: no cover - Python 3.10
 class DirectHTTPConnection(ASGIHTTPConnection):
     """Quart's HTTP connection, serving bridged Flask URLs without Quart's cycle when idle."""
 
-    _request: Request | None = None
-
-    def _create_request_from_scope(self, send: ASGISendCallable) -> Request:
-        # Built once: routing below and Quart's cycle, if it runs, share it.
-        if self._request is None:
-            self._request = super()._create_request_from_scope(send)
-        return self._request
-
     async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         received: list[ASGIReceiveEvent] = []
-        if self._bridged(send):
+        if self._bridged():
             if await self._serve(receive, send, received):
                 return
             if received:
                 receive = _replaying(received, receive)
         await super().__call__(receive, send)
 
-    def _bridged(self, send: ASGISendCallable) -> bool:
+    def _bridged(self) -> bool:
         from .bridge import BRIDGE_KEY, bridged_view
 
         app = self.app
         if BRIDGE_KEY not in app.extensions or not quart_cycle_is_idle(app):
             return False
-        request = self._create_request_from_scope(send)
-        adapter = app.create_url_adapter(request)
+        request = _routing_request(app, cast(dict[str, Any], self.scope))
+        if request is None:
+            return False
+        adapter = app.create_url_adapter(cast(Request, request))
         if adapter is None:
             return False
         try:
@@ -202,12 +236,18 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         if not _plain_body(scope, limit):
             return False
         chunks: list[bytes] = []
-        # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT then runs.
-        window = min(app.config["BODY_TIMEOUT"] or BODY_WINDOW, BODY_WINDOW)
-        try:
-            ended = await _within(window, _read_body(receive, received, chunks, limit))
-        except TimeoutError:
-            return False
+        reading = _read_body(receive, received, chunks, limit)
+        if _declares_no_body(scope):
+            # HTTP/1 with neither Content-Length nor Transfer-Encoding: the body is empty, and
+            # the server has its end already.
+            ended = await reading
+        else:
+            # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT runs.
+            window = min(app.config["BODY_TIMEOUT"] or BODY_WINDOW, BODY_WINDOW)
+            try:
+                ended = await _within(window, reading)
+            except TimeoutError:
+                return False
         if ended is not None:
             return ended
         outcome = await call_flask(app, scope, b"".join(chunks))

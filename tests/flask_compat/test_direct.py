@@ -356,3 +356,70 @@ def test_a_client_that_leaves_mid_body_runs_no_view(url: str, calls: Calls) -> N
     assert response.status_code == 200
     assert json.loads(response.content)["size"] == 2
     assert calls.count == 1
+
+
+def _quart_routes_to_bridge(server: Quart, scope: dict[str, Any]) -> bool:
+    """Whether Quart itself, with its own request object, routes ``scope`` to a bridged view."""
+    from quart.asgi import ASGIHTTPConnection
+    from werkzeug.exceptions import HTTPException
+
+    from dash_quart.flask_compat.bridge import bridged_view
+
+    async def send(message: Any) -> None:
+        raise AssertionError("routing sends nothing")
+
+    request = ASGIHTTPConnection(server, scope)._create_request_from_scope(send)  # type: ignore[arg-type]
+    adapter = server.create_url_adapter(request)
+    assert adapter is not None
+    try:
+        rule, _ = adapter.match(return_rule=True)
+    except HTTPException:
+        return False
+    return server.view_functions.get(rule.endpoint) is bridged_view
+
+
+ROUTING_CASES: dict[str, dict[str, Any]] = {
+    "bridged": {},
+    "bridged, POST with a query": {"method": "POST", "query_string": b"a=1&b=2"},
+    "bridged, host with a port": {"headers": [(b"host", b"LocalHost:8050")]},
+    "bridged, HTTP/1.0 without a host": {"http_version": "1.0", "headers": []},
+    "a Dash route": {"path": "/_dash-layout"},
+    "unknown path": {"path": "/nowhere"},
+    "under the prefix, unmatched": {"path": "/probe/nothing/here"},
+    "redirect to the slash": {"path": "/probe"},
+    "server name configured, other host": {"server_name": "example.test"},
+    "server name configured, subdomain": {
+        "server_name": "example.test",
+        "headers": [(b"host", b"api.example.test")],
+    },
+    "server name configured, its host": {
+        "server_name": "example.test",
+        "headers": [(b"host", b"example.test")],
+    },
+    "root path": {"root_path": "/mounted", "path": "/mounted/probe/context"},
+    "absolute-form target": {"path": "http://localhost/probe/context"},
+}
+
+
+#: Shapes the direct path leaves to Quart's own routing, which is always correct.
+LEFT_TO_QUART = {"root path", "absolute-form target"}
+
+
+@pytest.mark.filterwarnings("ignore:Current server name")  # Quart warns of the other host
+@pytest.mark.parametrize("case", ROUTING_CASES, ids=list(ROUTING_CASES))
+async def test_the_direct_path_routes_as_quart_does(server: Quart, case: str) -> None:
+    """The direct path routes from the scope alone; it must pick bridged URLs as Quart does."""
+    from dash_quart.flask_compat.direct import DirectHTTPConnection
+
+    changes = dict(ROUTING_CASES[case])
+    server.config["SERVER_NAME"] = changes.pop("server_name", None)
+    scope = {**_scope("GET", "/probe/context", "1.1"), **changes}
+
+    ours = DirectHTTPConnection(server, scope)._bridged()  # type: ignore[arg-type]
+
+    if case in LEFT_TO_QUART:
+        assert ours is False
+    else:
+        assert ours == _quart_routes_to_bridge(server, scope)
+    if case.startswith("bridged") or case.endswith("its host"):
+        assert ours is True
