@@ -11,7 +11,6 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +20,7 @@ from dash.exceptions import CallbackException
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .concurrency import ensure_async_in, run_in_pool
+from .concurrency import SyncPool, ensure_async_in, run_in_pool
 from .requests import preload_body
 from .state import server_state
 
@@ -228,11 +227,11 @@ class QuartBackend(QuartDashServer):  # type: ignore[misc]
         self.server_type = "quart"
 
     @property
-    def pool(self) -> ThreadPoolExecutor:
+    def pool(self) -> SyncPool:
         """The server's shared pool for sync user code."""
         return server_state(self.server).pool
 
-    def get_callback_executor(self, max_workers: int | None = None) -> ThreadPoolExecutor:
+    def get_callback_executor(self, max_workers: int | None = None) -> SyncPool:
         return self.pool
 
     def shutdown_executor(self, wait: bool = True) -> None:

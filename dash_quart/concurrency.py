@@ -7,9 +7,11 @@ import functools
 import inspect
 import os
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from contextvars import copy_context
+from queue import SimpleQueue
 from typing import Any, ParamSpec, TypeVar
 
 from .config import DEFAULTS
@@ -19,7 +21,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _fallback_lock = threading.Lock()
-_fallback_pool: ThreadPoolExecutor | None = None
+_fallback_pool: SyncPool | None = None
 
 
 def sync_workers(config: Any = None) -> int:
@@ -44,11 +46,187 @@ def sync_workers(config: Any = None) -> int:
     return workers
 
 
-def make_pool(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dash-quart-sync")
+class _Call:
+    """Work for :meth:`SyncPool.call`: settles an asyncio future on its loop."""
+
+    __slots__ = ("args", "func", "loop", "waiter")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        waiter: asyncio.Future[Any],
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+    ) -> None:
+        self.loop, self.waiter, self.func, self.args = loop, waiter, func, args
+
+    def run(self, idle: Callable[[], None]) -> None:
+        if self.waiter.cancelled():
+            idle()
+            return
+        try:
+            result = self.func(*self.args)
+        except BaseException as error:
+            idle()
+            self._soon(_fail, error)
+        else:
+            idle()
+            self._soon(_succeed, result)
+
+    def cancel(self) -> None:
+        self._soon(_cancel, None)
+
+    def _soon(self, settle: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(settle, self.waiter, value)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
 
 
-def _fallback() -> ThreadPoolExecutor:
+class _Submitted:
+    """Work for :meth:`SyncPool.submit`: settles a :class:`concurrent.futures.Future`."""
+
+    __slots__ = ("args", "fn", "future", "kwargs")
+
+    def __init__(
+        self, future: Future[Any], fn: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        self.future, self.fn, self.args, self.kwargs = future, fn, args, kwargs
+
+    def run(self, idle: Callable[[], None]) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            idle()
+            return
+        try:
+            result = self.fn(*self.args, **self.kwargs)
+        except BaseException as error:
+            idle()
+            self.future.set_exception(error)
+        else:
+            idle()
+            self.future.set_result(result)
+
+    def cancel(self) -> None:
+        self.future.cancel()
+
+
+def _succeed(waiter: asyncio.Future[Any], result: Any) -> None:
+    if not waiter.done():
+        waiter.set_result(result)
+
+
+def _fail(waiter: asyncio.Future[Any], error: BaseException) -> None:
+    if waiter.done():
+        return
+    if isinstance(error, StopIteration):  # an asyncio future cannot hold one
+        wrapped = RuntimeError(f"{type(error).__name__} raised in the thread pool")
+        wrapped.__cause__ = error
+        error = wrapped
+    waiter.set_exception(error)
+
+
+def _cancel(waiter: asyncio.Future[Any], _: Any) -> None:
+    waiter.cancel()
+
+
+_Job = _Call | _Submitted
+
+
+class SyncPool(Executor):
+    """A bounded pool of threads for blocking code.
+
+    It is a :class:`concurrent.futures.Executor` (``submit``, ``map``, ``shutdown``, and so
+    ``loop.run_in_executor``) that grows as :class:`~concurrent.futures.ThreadPoolExecutor`
+    does: a thread is started only when no idle one is waiting, up to ``max_workers``.
+    :meth:`call` awaits a function's result with one hand-off each way: the thread settles
+    the awaiting asyncio future itself, with no :class:`concurrent.futures.Future` between.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "dash-quart-sync") -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, not {max_workers}.")
+        self.max_workers = max_workers
+        self._prefix = thread_name_prefix
+        self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._closed = False
+        # Threads hold only the queue, so a forgotten pool is collected and its threads end.
+        jobs = self._jobs
+        self._stop_on_collect = weakref.ref(self, lambda _: jobs.put(None))
+
+    async def call(self, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func(*args)`` in a thread of the pool and await its result.
+
+        If the awaiting task is cancelled before a thread picks the call up, it never runs;
+        once it runs, it finishes and its result is dropped.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._put(_Call(loop, waiter, func, args))
+        return await waiter
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._put(_Submitted(future, fn, args, kwargs))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Take no more work, end the threads once the queued work is done, and join them.
+
+        With ``cancel_futures``, queued work that has not started is dropped instead: its
+        futures are cancelled, and so are the tasks awaiting :meth:`call`.
+        """
+        with self._lock:
+            self._closed = True
+            if cancel_futures:
+                while not self._jobs.empty():
+                    job = self._jobs.get_nowait()
+                    if job is not None:
+                        job.cancel()
+            self._jobs.put(None)
+            threads = list(self._threads)
+        if wait:
+            for thread in threads:
+                thread.join()
+
+    def _put(self, job: _Job) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("This pool is shut down; it runs no new work.")
+            self._jobs.put(job)
+            if self._idle.acquire(blocking=False) or len(self._threads) >= self.max_workers:
+                return
+            thread = threading.Thread(
+                target=_work,
+                args=(self._jobs, self._idle),
+                name=f"{self._prefix}_{len(self._threads)}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+
+def _work(jobs: SimpleQueue[_Job | None], idle: threading.Semaphore) -> None:
+    while True:
+        job = jobs.get()
+        if job is None:
+            jobs.put(None)  # for the next thread
+            return
+        # The thread counts as idle before the result is handed over, so that work the
+        # result leads to finds it instead of starting another thread.
+        job.run(idle.release)
+        del job
+
+
+def make_pool(workers: int) -> SyncPool:
+    return SyncPool(workers)
+
+
+def _fallback() -> SyncPool:
     global _fallback_pool
     with _fallback_lock:
         if _fallback_pool is None:
@@ -56,25 +234,24 @@ def _fallback() -> ThreadPoolExecutor:
         return _fallback_pool
 
 
-def current_pool() -> ThreadPoolExecutor:
+def current_pool() -> SyncPool:
     """The pool of the Quart app in context, or a process-wide pool outside of one."""
     from quart import current_app, has_app_context
 
     if has_app_context():
         state = current_app.extensions.get("dash_quart")
         if state is not None:
-            pool: ThreadPoolExecutor = state.pool
+            pool: SyncPool = state.pool
             return pool
     return _fallback()
 
 
 async def run_in_pool(
-    pool: ThreadPoolExecutor, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    pool: SyncPool, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """Run ``func`` in ``pool`` under a copy of the current context and await its result."""
-    loop = asyncio.get_running_loop()
     call = functools.partial(func, *args, **kwargs)
-    return await loop.run_in_executor(pool, copy_context().run, call)
+    return await pool.call(copy_context().run, call)
 
 
 async def run_sync(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -98,7 +275,7 @@ async def run_sync(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
 
 
 def ensure_async_in(
-    pool: Callable[[], ThreadPoolExecutor], func: Callable[..., Any]
+    pool: Callable[[], SyncPool], func: Callable[..., Any]
 ) -> Callable[..., Awaitable[Any]]:
     """Wrap ``func`` so that it is awaitable and never blocks the loop.
 

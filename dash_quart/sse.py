@@ -127,19 +127,18 @@ _PING = ServerSentEvent(comment="ping").encode()
 async def _from_sync(source: Iterable[EventLike]) -> AsyncIterator[EventLike]:
     """Iterate a blocking iterator in the thread pool, one item per hop."""
     iterator: Iterator[EventLike] = iter(source)
-    loop = asyncio.get_running_loop()
     pool = current_pool()
     context = copy_context()
     try:
         while True:
-            item = await loop.run_in_executor(pool, context.run, _next_item, iterator)
+            item = await pool.call(context.run, _next_item, iterator)
             if item is _END:
                 return
             yield cast(EventLike, item)
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            await loop.run_in_executor(pool, context.run, close)
+            await pool.call(context.run, close)
 
 
 _END = object()

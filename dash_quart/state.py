@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from quart import Quart
 from quart.utils import run_sync_iterable
 
-from .concurrency import make_pool, run_in_pool, sync_workers
+from .concurrency import SyncPool, make_pool, run_in_pool, sync_workers
 from .requests import preload_body
 
 EXTENSION_KEY = "dash_quart"
@@ -27,14 +26,14 @@ class ServerState:
     def __init__(self, server: Quart) -> None:
         self._config = server.config
         sync_workers(self._config)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: SyncPool | None = None
         self.dash_apps: list[object] = []
         #: The ``before_request`` hooks Dash itself registered (first-request setup, the
         #: pages router); they concern Dash's routes, not bridged Flask views.
         self.dash_hooks: set[Callable[..., Any]] = set()
 
     @property
-    def pool(self) -> ThreadPoolExecutor:
+    def pool(self) -> SyncPool:
         if self._pool is None:
             self._pool = make_pool(sync_workers(self._config))
         return self._pool

@@ -12,14 +12,12 @@ No framework runs around it, so no bridge on Hypercorn can cost less.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.wsgi import WsgiToAsgi
 
-from dash_quart.concurrency import make_pool, sync_workers
+from dash_quart.concurrency import SyncPool, make_pool, sync_workers
 from dash_quart.flask_compat.wsgi import build_environ
 
 from .bridge_flask import server
@@ -28,7 +26,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-_pool: ThreadPoolExecutor = make_pool(sync_workers())
+_pool: SyncPool = make_pool(sync_workers())
 
 
 def _call(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -71,8 +69,7 @@ async def floor(scope: Scope, receive: Receive, send: Send) -> None:
         if not message.get("more_body"):
             break
     environ = build_environ(dict(scope), b"".join(chunks))
-    loop = asyncio.get_running_loop()
-    status, headers, body = await loop.run_in_executor(_pool, _call, environ)
+    status, headers, body = await _pool.call(_call, environ)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

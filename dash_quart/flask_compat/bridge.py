@@ -233,7 +233,7 @@ async def call_flask(
     context.run(_SERVER_LOOP.set, loop)
     pool = server_state(server).pool
     try:
-        result = await loop.run_in_executor(pool, context.run, call_wsgi, app.wsgi_app, environ)
+        result = await pool.call(context.run, call_wsgi, app.wsgi_app, environ)
     except Exception as error:  # raised again in Quart's cycle, which handles it
         return error, context
     return result, context

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextvars import Context
 from typing import Any
 
 from quart import Response
 from werkzeug.datastructures import Headers
+
+from ..concurrency import SyncPool
 
 #: Set by the bridged Flask app on the ``flask.Response`` it returns, so that a complete
 #: (not streamed) body can be read in the same thread hop as the view.
@@ -130,23 +130,22 @@ def _close(app_iter: Any) -> None:
 
 
 async def _stream(
-    pool: ThreadPoolExecutor, context: Context, chunks: Iterator[bytes], closer: Any
+    pool: SyncPool, context: Context, chunks: Iterator[bytes], closer: Any
 ) -> AsyncIterator[bytes]:
     # Every step runs in the context the WSGI call ran in, as it would in a WSGI server's
     # thread: stream_with_context() keeps the Flask request context pushed there.
-    loop = asyncio.get_running_loop()
     try:
         while True:
-            chunk = await loop.run_in_executor(pool, context.run, _next_chunk, chunks)
+            chunk = await pool.call(context.run, _next_chunk, chunks)
             if chunk is None:
                 return
             yield chunk
     finally:
-        loop.run_in_executor(pool, context.run, _close, closer)
+        pool.submit(context.run, _close, closer)
 
 
 def to_quart_response(
-    result: WSGIResult, pool: ThreadPoolExecutor, context: Context, method: str
+    result: WSGIResult, pool: SyncPool, context: Context, method: str
 ) -> Response:
     """Turn a WSGI result into a Quart response; streamed bodies keep streaming.
 

@@ -116,13 +116,13 @@ async def test_sync_layout_function_runs_in_pool(make_app: MakeApp) -> None:
 def test_pool_size_from_env(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASH_QUART_SYNC_WORKERS", "7")
     app = make_app()
-    assert app.backend.pool._max_workers == 7
+    assert app.backend.pool.max_workers == 7
 
 
 def test_pool_size_set_in_config_after_dash(make_app: MakeApp) -> None:
     app = make_app()
     app.server.config["DASH_QUART_SYNC_WORKERS"] = 9
-    assert app.backend.pool._max_workers == 9
+    assert app.backend.pool.max_workers == 9
 
 
 async def test_user_sync_views_and_hooks_run_in_pool(make_app: MakeApp) -> None:
