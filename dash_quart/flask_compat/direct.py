@@ -215,12 +215,12 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         request = _routing_request(app, cast(dict[str, Any], self.scope))
         if request is None:
             return False
-        adapter = app.create_url_adapter(cast(Request, request))
-        if adapter is None:
-            return False
         try:
+            adapter = app.create_url_adapter(cast(Request, request))
+            if adapter is None:
+                return False
             rule, _ = adapter.match(return_rule=True)
-        except HTTPException:  # also a redirect: Quart answers it
+        except HTTPException:  # an untrusted host, no match, a redirect: Quart answers it
             return False
         return app.view_functions.get(cast(str, rule.endpoint)) is bridged_view
 

@@ -423,3 +423,16 @@ async def test_the_direct_path_routes_as_quart_does(server: Quart, case: str) ->
         assert ours == _quart_routes_to_bridge(server, scope)
     if case.startswith("bridged") or case.endswith("its host"):
         assert ours is True
+
+
+async def test_an_untrusted_host_is_left_to_quart(
+    server: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dash_quart.flask_compat.direct import DirectHTTPConnection
+
+    monkeypatch.setattr(server.request_class, "trusted_hosts", ["example.test"])
+    trusted = {**_scope("GET", "/probe/context", "1.1"), "headers": [(b"host", b"example.test")]}
+    untrusted = {**_scope("GET", "/probe/context", "1.1"), "headers": [(b"host", b"evil.test")]}
+
+    assert DirectHTTPConnection(server, trusted)._bridged() is True  # type: ignore[arg-type]
+    assert DirectHTTPConnection(server, untrusted)._bridged() is False  # type: ignore[arg-type]
