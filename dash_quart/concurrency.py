@@ -46,19 +46,57 @@ def sync_workers(config: Any = None) -> int:
     return workers
 
 
+Settle = Callable[[asyncio.Future[Any], Any], None]
+
+
+class _Inbox:
+    """Results on their way from pool threads to one event loop.
+
+    Results that arrive while the loop has not yet collected the previous ones share its
+    wake-up: under load, one ``call_soon_threadsafe`` (one write to the loop's self-pipe)
+    hands over many results instead of one each.
+    """
+
+    __slots__ = ("_armed", "_items", "_lock", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._items: list[tuple[Settle, asyncio.Future[Any], Any]] = []
+        self._armed = False
+
+    def post(self, settle: Settle, waiter: asyncio.Future[Any], value: Any) -> None:
+        with self._lock:
+            self._items.append((settle, waiter, value))
+            if self._armed:
+                return
+            self._armed = True
+        try:
+            self._loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    def _deliver(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+            self._armed = False
+        for settle, waiter, value in items:
+            settle(waiter, value)
+
+
 class _Call:
     """Work for :meth:`SyncPool.call`: settles an asyncio future on its loop."""
 
-    __slots__ = ("args", "func", "loop", "waiter")
+    __slots__ = ("args", "func", "inbox", "waiter")
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
+        inbox: _Inbox,
         waiter: asyncio.Future[Any],
         func: Callable[..., Any],
         args: tuple[Any, ...],
     ) -> None:
-        self.loop, self.waiter, self.func, self.args = loop, waiter, func, args
+        self.inbox, self.waiter, self.func, self.args = inbox, waiter, func, args
 
     def run(self, idle: Callable[[], None]) -> None:
         if self.waiter.cancelled():
@@ -76,11 +114,8 @@ class _Call:
     def cancel(self) -> None:
         self._soon(_cancel, None)
 
-    def _soon(self, settle: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:
-        try:
-            self.loop.call_soon_threadsafe(settle, self.waiter, value)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
+    def _soon(self, settle: Settle, value: Any) -> None:
+        self.inbox.post(settle, self.waiter, value)
 
 
 class _Submitted:
@@ -154,6 +189,7 @@ class SyncPool(Executor):
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._closed = False
+        self._inbox: tuple[asyncio.AbstractEventLoop, _Inbox] | None = None
         # Threads hold only the queue, so a forgotten pool is collected and its threads end.
         jobs = self._jobs
         self._stop_on_collect = weakref.ref(self, lambda _: jobs.put(None))
@@ -165,8 +201,11 @@ class SyncPool(Executor):
         once it runs, it finishes and its result is dropped.
         """
         loop = asyncio.get_running_loop()
+        inbox = self._inbox
+        if inbox is None or inbox[0] is not loop:
+            inbox = self._inbox = (loop, _Inbox(loop))
         waiter: asyncio.Future[T] = loop.create_future()
-        self._put(_Call(loop, waiter, func, args))
+        self._put(_Call(inbox[1], waiter, func, args))
         return await waiter
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:

@@ -177,3 +177,37 @@ def test_a_forgotten_pool_ends_its_threads() -> None:
 def test_max_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_workers must be at least 1"):
         SyncPool(0)
+
+
+async def test_results_that_arrive_together_each_reach_their_own_task(pool: SyncPool) -> None:
+    def slow_square(n: int) -> int:
+        time.sleep(0.001)
+        return n * n
+
+    results = await asyncio.gather(*(pool.call(slow_square, n) for n in range(200)))
+    assert results == [n * n for n in range(200)]
+
+
+def test_one_pool_serves_several_event_loops() -> None:
+    pool = SyncPool(4)
+    errors: list[BaseException] = []
+    totals: dict[int, int] = {}
+
+    def run_loop(offset: int) -> None:
+        async def main() -> int:
+            values = await asyncio.gather(*(pool.call(int, str(offset + n)) for n in range(100)))
+            return sum(values)
+
+        try:
+            totals[offset] = asyncio.run(main())
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run_loop, args=(k * 1000,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE)
+    pool.shutdown(wait=True)
+    assert errors == []
+    assert totals == {k * 1000: 100 * k * 1000 + sum(range(100)) for k in range(3)}
