@@ -48,6 +48,10 @@ OUTCOME_KEY = "dash_quart.flask_outcome"
 CONFIG_KEY = "DASH_QUART_FLASK_DIRECT"
 #: Seconds the direct path waits for a request body before Quart's cycle takes it over.
 BODY_WINDOW = 1.0
+ROUTES_KEY = "dash_quart.flask_routes"
+#: Routing verdicts kept per server before they are all dropped, and the longest path kept.
+MAX_REMEMBERED_SHAPES = 1024
+MAX_REMEMBERED_PATH = 512
 
 T = TypeVar("T")
 
@@ -90,6 +94,7 @@ def install(server: Quart) -> None:
     """Serve ``server``'s bridged URLs directly when its cycle is idle (see the module)."""
     if server.asgi_http_class is ASGIHTTPConnection:
         server.asgi_http_class = DirectHTTPConnection
+        server.extensions[ROUTES_KEY] = _Routes()
 
 
 def _plain_body(scope: dict[str, Any], limit: int | None) -> bool:
@@ -148,21 +153,12 @@ async def _read_body(
             return None
 
 
-def _routing_request(app: Quart, scope: dict[str, Any]) -> RoutingRequest | None:
+def _routing_request(app: Quart, scope: dict[str, Any], host: str | None) -> RoutingRequest:
     """What Quart's URL adapter reads of the request (host, scheme, method, path, query).
 
     Quart's own request object also parses every header and prepares the body; routing
-    needs none of that. None for the rarer shapes (a root path, an absolute-form target),
-    which are left to Quart.
+    needs none of that.
     """
-    path: str = scope["path"]
-    if scope.get("root_path") or not path.startswith("/"):
-        return None
-    host: str | None = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-            break
     if host is None and scope["http_version"] < "1.1":  # as Quart fills it in
         host = app.config["SERVER_NAME"] or ""
     request = RoutingRequest(
@@ -170,13 +166,53 @@ def _routing_request(app: Quart, scope: dict[str, Any]) -> RoutingRequest | None
         scope["scheme"],
         scope.get("server"),
         "",
-        path,
+        scope["path"],
         scope["query_string"],
         Headers() if host is None else Headers([("Host", host)]),
         None,
     )
     request.trusted_hosts = app.request_class.trusted_hosts
     return request
+
+
+class _Routes:
+    """Routing verdicts remembered per request shape: the endpoint matched, or None.
+
+    A shape is what Quart routes on: method, scheme, HTTP version, host and path. The
+    verdicts are dropped when the app gains an endpoint or its server name or subdomain
+    settings change. A remembered endpoint is used only while its view is still the bridge.
+    """
+
+    __slots__ = ("token", "verdicts")
+
+    def __init__(self) -> None:
+        self.token: tuple[Any, ...] | None = None
+        self.verdicts: dict[tuple[Any, ...], str | None] = {}
+
+    def valid_for(self, app: Quart) -> dict[tuple[Any, ...], str | None]:
+        token = (
+            len(app.view_functions),
+            app.config["SERVER_NAME"],
+            app.subdomain_matching,
+            app.url_map.host_matching,
+            app.url_map.default_subdomain,
+        )
+        if token != self.token:
+            self.verdicts.clear()
+            self.token = token
+        return self.verdicts
+
+
+def _route(app: Quart, scope: dict[str, Any], host: str | None) -> str | None:
+    """The endpoint Quart routes the request to, or None (no match, a redirect, a bad host)."""
+    try:
+        adapter = app.create_url_adapter(cast(Request, _routing_request(app, scope, host)))
+        if adapter is None:
+            return None
+        rule, _ = adapter.match(return_rule=True)
+    except HTTPException:  # Quart's cycle answers these
+        return None
+    return cast(str, rule.endpoint)
 
 
 if sys.version_info >= (3, 11):
@@ -212,17 +248,30 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         app = self.app
         if BRIDGE_KEY not in app.extensions or not quart_cycle_is_idle(app):
             return False
-        request = _routing_request(app, cast(dict[str, Any], self.scope))
-        if request is None:
-            return False
+        scope = cast(dict[str, Any], self.scope)
+        path: str = scope["path"]
+        if scope.get("root_path") or not path.startswith("/"):
+            return False  # rarer shapes (a root path, an absolute-form target) go to Quart
+        host: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+                break
+        shape = (scope["method"], scope["scheme"], scope["http_version"], host, path)
+        routes = app.extensions.get(ROUTES_KEY)
+        if routes is None:
+            routes = app.extensions[ROUTES_KEY] = _Routes()
+        verdicts = cast(_Routes, routes).valid_for(app)
         try:
-            adapter = app.create_url_adapter(cast(Request, request))
-            if adapter is None:
-                return False
-            rule, _ = adapter.match(return_rule=True)
-        except HTTPException:  # an untrusted host, no match, a redirect: Quart answers it
-            return False
-        return app.view_functions.get(cast(str, rule.endpoint)) is bridged_view
+            endpoint = verdicts[shape]
+        except KeyError:
+            endpoint = _route(app, scope, host)
+            # Trusted hosts can change in place, so those verdicts are not kept.
+            if len(path) <= MAX_REMEMBERED_PATH and app.request_class.trusted_hosts is None:
+                if len(verdicts) >= MAX_REMEMBERED_SHAPES:
+                    verdicts.clear()
+                verdicts[shape] = endpoint
+        return endpoint is not None and app.view_functions.get(endpoint) is bridged_view
 
     async def _serve(
         self, receive: ASGIReceiveCallable, send: ASGISendCallable, received: list[ASGIReceiveEvent]

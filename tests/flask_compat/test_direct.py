@@ -416,7 +416,9 @@ async def test_the_direct_path_routes_as_quart_does(server: Quart, case: str) ->
     scope = {**_scope("GET", "/probe/context", "1.1"), **changes}
 
     ours = DirectHTTPConnection(server, scope)._bridged()  # type: ignore[arg-type]
+    remembered = DirectHTTPConnection(server, scope)._bridged()  # type: ignore[arg-type]
 
+    assert remembered == ours
     if case in LEFT_TO_QUART:
         assert ours is False
     else:
@@ -436,3 +438,55 @@ async def test_an_untrusted_host_is_left_to_quart(
 
     assert DirectHTTPConnection(server, trusted)._bridged() is True  # type: ignore[arg-type]
     assert DirectHTTPConnection(server, untrusted)._bridged() is False  # type: ignore[arg-type]
+
+
+def _bridged(server: Quart, path: str, host: bytes = b"localhost") -> bool:
+    from dash_quart.flask_compat.direct import DirectHTTPConnection
+
+    scope = {**_scope("GET", path, "1.1"), "headers": [(b"host", host)]}
+    return DirectHTTPConnection(server, scope)._bridged()  # type: ignore[arg-type]
+
+
+async def test_remembered_routes_follow_a_blueprint_registered_later(server: Quart) -> None:
+    assert _bridged(server, "/late/hello") is False  # remembered: no such route
+    late = flask.Blueprint("late", __name__)
+    late.add_url_rule("/hello", view_func=lambda: "late hello")
+    dash_quart.register_flask_blueprint(server, late, url_prefix="/late")
+
+    assert _bridged(server, "/late/hello") is True
+    response = await server.test_client().get("/late/hello")
+    assert (response.status_code, await response.get_data()) == (200, b"late hello")
+
+
+async def test_a_remembered_endpoint_counts_only_while_it_is_bridged(server: Quart) -> None:
+    assert _bridged(server, "/probe/greeting") is True
+
+    async def quart_greeting() -> str:
+        return "from quart"
+
+    server.view_functions["direct_probe.greeting"] = quart_greeting
+
+    assert _bridged(server, "/probe/greeting") is False
+    response = await server.test_client().get("/probe/greeting")
+    assert await response.get_data() == b"from quart"
+
+
+@pytest.mark.filterwarnings("ignore:Current server name")
+async def test_remembered_routes_follow_the_server_name(server: Quart) -> None:
+    assert _bridged(server, "/probe/greeting", b"localhost") is True
+    server.config["SERVER_NAME"] = "example.test"
+
+    assert _bridged(server, "/probe/greeting", b"localhost") is False
+    assert _bridged(server, "/probe/greeting", b"example.test") is True
+
+
+def test_remembered_routes_are_bounded(server: Quart) -> None:
+    from dash_quart.flask_compat import direct
+
+    for n in range(direct.MAX_REMEMBERED_SHAPES + 10):
+        _bridged(server, f"/probe/nothing-{n}")
+    _bridged(server, "/probe/" + "x" * direct.MAX_REMEMBERED_PATH)
+
+    routes = server.extensions[direct.ROUTES_KEY]
+    assert 0 < len(routes.verdicts) <= direct.MAX_REMEMBERED_SHAPES
+    assert all(len(shape[-1]) <= direct.MAX_REMEMBERED_PATH for shape in routes.verdicts)
