@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from . import report, wrk
 from .apps.bridge_blueprint import FORM, PAYLOAD, PREFIX, ROWS, summarise
 from .configs import WORKERS, ServerConfig
-from .machine import describe, loadavg, versions
+from .machine import describe, loadavg, thread_hop_us, versions
 from .run import RESULTS, Session, save
 
 FLASK, BRIDGE, NATIVE = "flask_gthread", "bridge_hypercorn", "quart_native"
@@ -298,9 +298,16 @@ def target_lines(entries: list[dict[str, Any]]) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
+    hops = result.get("thread_hop_us")
     return "\n\n".join(
         [
             report.results_table(result["medians"], {}),
+            *(
+                ["idle thread hop, µs, before each rep and at the end: "
+                 + " / ".join(f"{hop:.0f}" for hop in hops)]  # fmt: skip
+                if hops
+                else []
+            ),
             ratio_table(result["ratios"]),
             target_lines(result["targets"]),
         ]
@@ -352,11 +359,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"{args.duration:g} s, {args.reps} reps\nserver logs: {log}",
         flush=True,
     )
+    hops: list[float] = []
     for rep in range(1, args.reps + 1):
+        hops.append(thread_hop_us())
+        print(f"rep {rep}: idle thread hop {hops[-1]:.0f} µs", flush=True)
         shift = (rep - 1) % len(names)
         for name in names[shift:] + names[:shift]:
             session.serve(rep, name, list(ENDPOINTS))
+    hops.append(thread_hop_us())
     result["machine"]["loadavg_at_end"] = loadavg()
+    result["thread_hop_us"] = hops
     result["elapsed_s"] = round(time.time() - started, 1)
     result["server_log"] = str(log)
     result["servers"] = session.servers

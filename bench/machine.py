@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
+import statistics
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any
 
@@ -69,3 +73,25 @@ def describe(wrk: str) -> dict[str, Any]:
         "wrk": wrk_version(wrk),
         "loadavg_at_start": loadavg(),
     }
+
+
+def thread_hop_us(hops: int = 2000) -> float:
+    """Median µs of an idle round trip from an event loop to a pool thread and back.
+
+    Every server here that runs sync code off its event loop pays this once per request, so
+    it is taken before each repetition: on a virtual machine it can double within an hour,
+    and the latency at one connection follows it.
+    """
+
+    async def measure() -> float:
+        loop = asyncio.get_running_loop()
+        times: list[float] = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for n in range(hops + 200):
+                started = time.perf_counter()
+                await loop.run_in_executor(pool, int)
+                if n >= 200:  # the first ones start the thread and warm up
+                    times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1e6
+
+    return round(asyncio.run(measure()), 1)
