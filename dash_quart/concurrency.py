@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future
 from contextvars import copy_context
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import Any, ParamSpec, TypeVar
 
 from .config import DEFAULTS
@@ -74,14 +74,22 @@ class _Inbox:
         try:
             self._loop.call_soon_threadsafe(self._deliver)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
+            with self._lock:
+                self._items.clear()
+                self._armed = False
 
     def _deliver(self) -> None:
         with self._lock:
             items, self._items = self._items, []
             self._armed = False
+        failure: BaseException | None = None
         for settle, waiter, value in items:
-            settle(waiter, value)
+            try:
+                settle(waiter, value)
+            except BaseException as error:  # the other results are still delivered
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
 
 class _Call:
@@ -191,8 +199,7 @@ class SyncPool(Executor):
         self._closed = False
         self._inbox: tuple[asyncio.AbstractEventLoop, _Inbox] | None = None
         # Threads hold only the queue, so a forgotten pool is collected and its threads end.
-        jobs = self._jobs
-        self._stop_on_collect = weakref.ref(self, lambda _: jobs.put(None))
+        weakref.finalize(self, self._jobs.put, None)
 
     async def call(self, func: Callable[..., T], *args: Any) -> T:
         """Run ``func(*args)`` in a thread of the pool and await its result.
@@ -221,11 +228,13 @@ class SyncPool(Executor):
         """
         with self._lock:
             self._closed = True
-            if cancel_futures:
-                while not self._jobs.empty():
+            while cancel_futures:
+                try:
                     job = self._jobs.get_nowait()
-                    if job is not None:
-                        job.cancel()
+                except Empty:  # a thread may take the last job between a check and a get
+                    break
+                if job is not None:
+                    job.cancel()
             self._jobs.put(None)
             threads = list(self._threads)
         if wait:
@@ -236,6 +245,8 @@ class SyncPool(Executor):
         with self._lock:
             if self._closed:
                 raise RuntimeError("This pool is shut down; it runs no new work.")
+            if _exiting:
+                raise RuntimeError("The interpreter is exiting; the pool runs no new work.")
             self._jobs.put(job)
             if self._idle.acquire(blocking=False) or len(self._threads) >= self.max_workers:
                 return
@@ -243,10 +254,32 @@ class SyncPool(Executor):
                 target=_work,
                 args=(self._jobs, self._idle),
                 name=f"{self._prefix}_{len(self._threads)}",
-                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
+            _threads_queues[thread] = self._jobs
+
+
+#: Every live pool thread and its queue, for the exit hook below.
+_threads_queues: weakref.WeakKeyDictionary[threading.Thread, SimpleQueue[_Job | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_exiting = False
+
+
+def _finish_at_exit() -> None:
+    """At interpreter exit, let running and queued work finish, as ThreadPoolExecutor does."""
+    global _exiting
+    _exiting = True
+    items = list(_threads_queues.items())
+    for _, jobs in items:
+        jobs.put(None)
+    for thread, _ in items:
+        thread.join()
+
+
+# Runs before the interpreter joins its non-daemon threads (the hook ThreadPoolExecutor uses).
+threading._register_atexit(_finish_at_exit)  # type: ignore[attr-defined]
 
 
 def _work(jobs: SimpleQueue[_Job | None], idle: threading.Semaphore) -> None:

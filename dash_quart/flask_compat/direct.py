@@ -38,6 +38,7 @@ from quart.signals import (
 from quart.wrappers import Request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 from werkzeug.sansio.request import Request as RoutingRequest
 
 from ..config import DEFAULTS
@@ -49,9 +50,10 @@ CONFIG_KEY = "DASH_QUART_FLASK_DIRECT"
 #: Seconds the direct path waits for a request body before Quart's cycle takes it over.
 BODY_WINDOW = 1.0
 ROUTES_KEY = "dash_quart.flask_routes"
-#: Routing verdicts kept per server before they are all dropped, and the longest path kept.
+#: Routing verdicts kept per server before they are all dropped; the longest path and host kept.
 MAX_REMEMBERED_SHAPES = 1024
 MAX_REMEMBERED_PATH = 512
+MAX_REMEMBERED_HOST = 255
 
 T = TypeVar("T")
 
@@ -178,19 +180,26 @@ def _routing_request(app: Quart, scope: dict[str, Any], host: str | None) -> Rou
 class _Routes:
     """Routing verdicts remembered per request shape: the endpoint matched, or None.
 
-    A shape is what Quart routes on: method, scheme, HTTP version, host and path. The
-    verdicts are dropped when the app gains an endpoint or its server name or subdomain
-    settings change. A remembered endpoint is used only while its view is still the bridge.
+    A shape is what Quart routes on: method, scheme, HTTP version, host (or, without one,
+    the server's address) and path. The verdicts are dropped when a rule is added to the
+    URL map or the map is replaced, when the app gains an endpoint, and when its server name
+    or subdomain settings change. A remembered endpoint is used only while its view is still
+    the bridge.
     """
 
-    __slots__ = ("token", "verdicts")
+    __slots__ = ("added", "token", "url_map", "verdicts")
 
     def __init__(self) -> None:
+        self.url_map: Map | None = None
+        self.added = 0
         self.token: tuple[Any, ...] | None = None
         self.verdicts: dict[tuple[Any, ...], str | None] = {}
 
     def valid_for(self, app: Quart) -> dict[tuple[Any, ...], str | None]:
+        if app.url_map is not self.url_map:
+            self._count_additions(app.url_map)
         token = (
+            self.added,
             len(app.view_functions),
             app.config["SERVER_NAME"],
             app.subdomain_matching,
@@ -201,6 +210,18 @@ class _Routes:
             self.verdicts.clear()
             self.token = token
         return self.verdicts
+
+    def _count_additions(self, url_map: Map) -> None:
+        """Count the rules added to ``url_map`` from now on (every rule goes through ``add``)."""
+        add = url_map.add
+
+        def counted(rulefactory: Any) -> None:
+            self.added += 1
+            add(rulefactory)
+
+        url_map.add = counted  # type: ignore[method-assign]
+        self.url_map = url_map
+        self.added += 1
 
 
 def _route(app: Quart, scope: dict[str, Any], host: str | None) -> str | None:
@@ -257,17 +278,23 @@ class DirectHTTPConnection(ASGIHTTPConnection):
             if name == b"host":
                 host = value.decode("latin-1")
                 break
-        shape = (scope["method"], scope["scheme"], scope["http_version"], host, path)
-        routes = app.extensions.get(ROUTES_KEY)
-        if routes is None:
-            routes = app.extensions[ROUTES_KEY] = _Routes()
-        verdicts = cast(_Routes, routes).valid_for(app)
-        try:
-            endpoint = verdicts[shape]
-        except KeyError:
+        if (
+            app.request_class.trusted_hosts is not None  # a list that can change in place
+            or len(path) > MAX_REMEMBERED_PATH
+            or (host is not None and len(host) > MAX_REMEMBERED_HOST)
+        ):
             endpoint = _route(app, scope, host)
-            # Trusted hosts can change in place, so those verdicts are not kept.
-            if len(path) <= MAX_REMEMBERED_PATH and app.request_class.trusted_hosts is None:
+        else:
+            where = host if host is not None else scope.get("server")
+            shape = (scope["method"], scope["scheme"], scope["http_version"], where, path)
+            routes = app.extensions.get(ROUTES_KEY)
+            if routes is None:
+                routes = app.extensions[ROUTES_KEY] = _Routes()
+            verdicts = cast(_Routes, routes).valid_for(app)
+            try:
+                endpoint = verdicts[shape]
+            except KeyError:
+                endpoint = _route(app, scope, host)
                 if len(verdicts) >= MAX_REMEMBERED_SHAPES:
                     verdicts.clear()
                 verdicts[shape] = endpoint

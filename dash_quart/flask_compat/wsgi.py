@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextvars import Context
@@ -16,6 +17,8 @@ from ..concurrency import SyncPool
 #: Set by the bridged Flask app on the ``flask.Response`` it returns, so that a complete
 #: (not streamed) body can be read in the same thread hop as the view.
 RESPONSE_KEY = "dash_quart.response"
+
+logger = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -129,6 +132,13 @@ def _close(app_iter: Any) -> None:
         close()
 
 
+def _close_streamed(app_iter: Any) -> None:
+    try:
+        _close(app_iter)
+    except Exception:  # nobody awaits this call: say what went wrong
+        logger.exception("Closing a streamed Flask response failed")
+
+
 async def _stream(
     pool: SyncPool, context: Context, chunks: Iterator[bytes], closer: Any
 ) -> AsyncIterator[bytes]:
@@ -141,7 +151,7 @@ async def _stream(
                 return
             yield chunk
     finally:
-        pool.submit(context.run, _close, closer)
+        pool.submit(context.run, _close_streamed, closer)
 
 
 def to_quart_response(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,7 +183,7 @@ def test_max_workers_must_be_positive() -> None:
         SyncPool(0)
 
 
-async def test_results_that_arrive_together_each_reach_their_own_task(pool: SyncPool) -> None:
+async def test_many_results_at_once_each_reach_their_own_task(pool: SyncPool) -> None:
     def slow_square(n: int) -> int:
         time.sleep(0.001)
         return n * n
@@ -203,11 +207,96 @@ def test_one_pool_serves_several_event_loops() -> None:
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=run_loop, args=(k * 1000,)) for k in range(3)]
+    threads = [
+        threading.Thread(target=run_loop, args=(k * 1000,), daemon=True) for k in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(DEADLINE)
+    assert not any(thread.is_alive() for thread in threads)
     pool.shutdown(wait=True)
     assert errors == []
     assert totals == {k * 1000: 100 * k * 1000 + sum(range(100)) for k in range(3)}
+
+
+async def test_results_that_arrive_while_the_loop_is_busy_share_one_wake_up(
+    pool: SyncPool,
+) -> None:
+    loop = asyncio.get_running_loop()
+    wake_ups = 0
+    plain = loop.call_soon_threadsafe
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal wake_ups
+        wake_ups += 1
+        return plain(*args, **kwargs)
+
+    finished = 0
+    lock = threading.Lock()
+
+    def work(n: int) -> int:
+        nonlocal finished
+        with lock:
+            finished += 1
+        return n
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    try:
+        calls = [asyncio.ensure_future(pool.call(work, n)) for n in range(20)]
+        await asyncio.sleep(0)  # every call is queued
+        _wait_until(lambda: finished == 20, "the calls to finish")  # the loop is held here
+        assert await asyncio.gather(*calls) == list(range(20))
+    finally:
+        del loop.call_soon_threadsafe
+    assert wake_ups == 1
+
+
+def test_a_forgotten_pool_in_a_reference_cycle_ends_its_threads() -> None:
+    class Owner:
+        def __init__(self) -> None:
+            self.me = self
+            self.pool = SyncPool(2)
+
+    owner = Owner()
+    assert owner.pool.submit(int, "1").result(timeout=DEADLINE) == 1
+    threads = list(owner.pool._threads)
+    del owner
+    gc.collect()
+    _wait_until(lambda: not any(t.is_alive() for t in threads), "the threads to end")
+
+
+def test_shutdown_cancelling_queued_work_races_no_thread() -> None:
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take jobs while shutdown empties the queue
+    try:
+        for _ in range(300):  # the race came up in about 1 of 100 shutdowns
+            pool = SyncPool(8)
+            futures = [pool.submit(time.sleep, 0) for _ in range(200)]
+            pool.shutdown(wait=True, cancel_futures=True)
+            assert all(f.done() for f in futures)
+            assert not any(t.is_alive() for t in pool._threads)
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def test_work_running_at_interpreter_exit_finishes(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    script = f"""
+import threading, time
+from pathlib import Path
+from dash_quart.concurrency import SyncPool
+
+started = threading.Event()
+
+def job():
+    started.set()
+    time.sleep(0.3)
+    Path({str(done)!r}).write_text("finished")
+
+pool = SyncPool(1)
+pool.submit(job)
+started.wait(5)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=30)
+    assert done.read_text() == "finished"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -490,3 +492,57 @@ def test_remembered_routes_are_bounded(server: Quart) -> None:
     routes = server.extensions[direct.ROUTES_KEY]
     assert 0 < len(routes.verdicts) <= direct.MAX_REMEMBERED_SHAPES
     assert all(len(shape[-1]) <= direct.MAX_REMEMBERED_PATH for shape in routes.verdicts)
+
+
+async def test_remembered_routes_follow_a_rule_added_to_an_existing_endpoint(
+    server: Quart,
+) -> None:
+    async def quart_page() -> str:
+        return "from quart"
+
+    server.add_url_rule("/quart-page", "quart_page", quart_page)
+    # Quart matches this bridged catch-all (/probe/<path:_unmatched>) until a rule shadows it.
+    assert _bridged(server, "/probe/special") is True
+    server.add_url_rule("/probe/special", "quart_page", quart_page)  # no new endpoint
+
+    assert _bridged(server, "/probe/special") is False
+    response = await server.test_client().get("/probe/special")
+    assert await response.get_data() == b"from quart"
+
+
+async def test_trusted_hosts_set_later_leave_untrusted_hosts_to_quart(
+    server: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _bridged(server, "/probe/greeting", b"evil.test") is True
+    monkeypatch.setattr(server.request_class, "trusted_hosts", ["localhost"])
+
+    assert _bridged(server, "/probe/greeting", b"evil.test") is False
+    assert _bridged(server, "/probe/greeting", b"localhost") is True
+
+
+async def test_a_failing_close_of_a_streamed_response_is_logged(
+    server: Quart, caplog: pytest.LogCaptureFixture
+) -> None:
+    bp = flask.Blueprint("closing", __name__)
+
+    class Chunks:
+        def __iter__(self) -> Iterator[bytes]:
+            return iter([b"one ", b"two"])
+
+        def close(self) -> None:
+            raise ValueError("close failed")
+
+    @bp.route("/stream")
+    def stream() -> flask.Response:
+        return flask.Response(Chunks())
+
+    dash_quart.register_flask_blueprint(server, bp, url_prefix="/closing")
+
+    response = await server.test_client().get("/closing/stream")
+
+    assert await response.get_data() == b"one two"
+    deadline = time.monotonic() + 5
+    while "Closing a streamed Flask response failed" not in caplog.text:
+        assert time.monotonic() < deadline, "the failed close was not logged"
+        await asyncio.sleep(0.01)
+    assert "close failed" in caplog.text
