@@ -2,7 +2,8 @@
 
 ``floor`` is the least any ASGI server can do to host a Flask app whose views run off the
 event loop: read the body, build the WSGI environ (with the function the bridge uses), call
-the app in a thread pool as big as dash_quart's default pool, and send what it returned.
+the app in a thread pool like dash_quart's (same size, same hand-off), and send what it
+returned.
 No framework runs around it, so no bridge on Hypercorn can cost less.
 ``hypercorn bench.apps.bridge_floor:floor``.
 
