@@ -57,10 +57,10 @@ class _Inbox:
     hands over many results instead of one each.
     """
 
-    __slots__ = ("_armed", "_items", "_lock", "_loop")
+    __slots__ = ("_armed", "_items", "_lock", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self._lock = threading.Lock()
         self._items: list[tuple[Settle, asyncio.Future[Any], Any]] = []
         self._armed = False
@@ -72,7 +72,7 @@ class _Inbox:
                 return
             self._armed = True
         try:
-            self._loop.call_soon_threadsafe(self._deliver)
+            self.loop.call_soon_threadsafe(self._deliver)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             with self._lock:
                 self._items.clear()
@@ -110,20 +110,16 @@ class _Call:
         if self.waiter.cancelled():
             idle()
             return
+        settle: Settle
         try:
-            result = self.func(*self.args)
+            settle, value = _succeed, self.func(*self.args)
         except BaseException as error:
-            idle()
-            self._soon(_fail, error)
-        else:
-            idle()
-            self._soon(_succeed, result)
+            settle, value = _fail, error
+        idle()
+        self.inbox.post(settle, self.waiter, value)
 
     def cancel(self) -> None:
-        self._soon(_cancel, None)
-
-    def _soon(self, settle: Settle, value: Any) -> None:
-        self.inbox.post(settle, self.waiter, value)
+        self.inbox.post(_cancel, self.waiter, None)
 
 
 class _Submitted:
@@ -197,7 +193,7 @@ class SyncPool(Executor):
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._closed = False
-        self._inbox: tuple[asyncio.AbstractEventLoop, _Inbox] | None = None
+        self._inbox: _Inbox | None = None
         # Threads hold only the queue, so a forgotten pool is collected and its threads end.
         weakref.finalize(self, self._jobs.put, None)
 
@@ -209,10 +205,10 @@ class SyncPool(Executor):
         """
         loop = asyncio.get_running_loop()
         inbox = self._inbox
-        if inbox is None or inbox[0] is not loop:
-            inbox = self._inbox = (loop, _Inbox(loop))
+        if inbox is None or inbox.loop is not loop:
+            inbox = self._inbox = _Inbox(loop)
         waiter: asyncio.Future[T] = loop.create_future()
-        self._put(_Call(inbox[1], waiter, func, args))
+        self._put(_Call(inbox, waiter, func, args))
         return await waiter
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -294,15 +290,11 @@ def _work(jobs: SimpleQueue[_Job | None], idle: threading.Semaphore) -> None:
         del job
 
 
-def make_pool(workers: int) -> SyncPool:
-    return SyncPool(workers)
-
-
 def _fallback() -> SyncPool:
     global _fallback_pool
     with _fallback_lock:
         if _fallback_pool is None:
-            _fallback_pool = make_pool(sync_workers())
+            _fallback_pool = SyncPool(sync_workers())
         return _fallback_pool
 
 

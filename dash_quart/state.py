@@ -10,7 +10,7 @@ from typing import Any
 from quart import Quart
 from quart.utils import run_sync_iterable
 
-from .concurrency import SyncPool, make_pool, run_in_pool, sync_workers
+from .concurrency import SyncPool, run_in_pool, sync_workers
 from .requests import preload_body
 
 EXTENSION_KEY = "dash_quart"
@@ -35,7 +35,7 @@ class ServerState:
     @property
     def pool(self) -> SyncPool:
         if self._pool is None:
-            self._pool = make_pool(sync_workers(self._config))
+            self._pool = SyncPool(sync_workers(self._config))
         return self._pool
 
     def close(self) -> None:

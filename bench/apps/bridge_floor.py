@@ -18,7 +18,7 @@ from typing import Any
 
 from asgiref.wsgi import WsgiToAsgi
 
-from dash_quart.concurrency import SyncPool, make_pool, sync_workers
+from dash_quart.concurrency import SyncPool, sync_workers
 from dash_quart.flask_compat.wsgi import build_environ
 
 from .bridge_flask import server
@@ -27,7 +27,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-_pool: SyncPool = make_pool(sync_workers())
+_pool = SyncPool(sync_workers())
 
 
 def _call(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

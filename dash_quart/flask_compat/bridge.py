@@ -197,26 +197,24 @@ def _claim_prefix(server: Quart, prefix: str, subdomain: str | None) -> None:
         )
 
 
+def _never(self: object) -> bool:
+    return False
+
+
+def _ignore(self: object, value: bool) -> None:
+    return None
+
+
 class DetachedSession(SecureCookieSession):
-    """A session that Quart reads and writes during a bridged request but never saves."""
+    """A session that Quart reads and writes during a bridged request but never saves.
 
-    @property
-    def modified(self) -> bool:
-        return False
+    It is never modified, and never permanent either: with SESSION_REFRESH_EACH_REQUEST,
+    Quart would otherwise save this stale copy of a permanent session over the cookie the
+    Flask app just set.
+    """
 
-    @modified.setter
-    def modified(self, value: bool) -> None:
-        return None
-
-    # Not permanent either: with SESSION_REFRESH_EACH_REQUEST, Quart would otherwise save
-    # this stale copy of a permanent session over the cookie the Flask app just set.
-    @property
-    def permanent(self) -> bool:
-        return False
-
-    @permanent.setter
-    def permanent(self, value: bool) -> None:
-        return None
+    modified = property(_never, _ignore)
+    permanent = property(_never, _ignore)
 
 
 async def call_flask(

@@ -96,26 +96,25 @@ def install(server: Quart) -> None:
     """Serve ``server``'s bridged URLs directly when its cycle is idle (see the module)."""
     if server.asgi_http_class is ASGIHTTPConnection:
         server.asgi_http_class = DirectHTTPConnection
-        server.extensions[ROUTES_KEY] = _Routes()
 
 
-def _plain_body(scope: dict[str, Any], limit: int | None) -> bool:
-    """Whether the body is not chunked and declares no more than ``limit`` bytes."""
+def _declared_body(scope: dict[str, Any], limit: int | None) -> bool | None:
+    """What the headers say of the body, read once.
+
+    None if the direct path cannot take it (chunked, or a length that is not a number or is
+    over ``limit``); True if HTTP/1 declares none (no Content-Length, so the server already
+    has its end); False if one may still be coming.
+    """
+    length: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"transfer-encoding":
-            return False
-        if name == b"content-length" and not (
-            value.isdigit() and (limit is None or int(value) <= limit)
-        ):
-            return False
-    return True
-
-
-def _declares_no_body(scope: dict[str, Any]) -> bool:
-    """Whether an HTTP/1 request has no body (called after :func:`_plain_body`)."""
-    if scope["http_version"] not in ("1.0", "1.1"):  # HTTP/2 and 3 need not declare one
-        return False
-    return all(name != b"content-length" for name, _ in scope["headers"])
+            return None
+        if name == b"content-length":
+            if not (value.isdigit() and (limit is None or int(value) <= limit)):
+                return None
+            length = value
+    # HTTP/2 and 3 need not declare a body.
+    return length is None and scope["http_version"] in ("1.0", "1.1")
 
 
 def _replaying(messages: Iterable[ASGIReceiveEvent], receive: ASGIReceiveCallable) -> Any:
@@ -309,13 +308,12 @@ class DirectHTTPConnection(ASGIHTTPConnection):
         app = self.app
         scope = cast(dict[str, Any], self.scope)
         limit = app.config["MAX_CONTENT_LENGTH"]
-        if not _plain_body(scope, limit):
+        no_body = _declared_body(scope, limit)
+        if no_body is None:
             return False
         chunks: list[bytes] = []
         reading = _read_body(receive, received, chunks, limit)
-        if _declares_no_body(scope):
-            # HTTP/1 with neither Content-Length nor Transfer-Encoding: the body is empty, and
-            # the server has its end already.
+        if no_body:
             ended = await reading
         else:
             # A body still coming after BODY_WINDOW is left to Quart, whose BODY_TIMEOUT runs.

@@ -246,7 +246,7 @@ async def test_results_that_arrive_while_the_loop_is_busy_share_one_wake_up(
         calls = [asyncio.ensure_future(pool.call(work, n)) for n in range(20)]
         await asyncio.sleep(0)  # every call is queued
         assert pool._inbox is not None
-        inbox = pool._inbox[1]
+        inbox = pool._inbox
         # The loop is held here until every result waits in the inbox.
         _wait_until(lambda: finished == 20 and len(inbox._items) == 20, "the results")
         assert await asyncio.gather(*calls) == list(range(20))
